@@ -1,0 +1,21 @@
+"""seedsearch's library: read articles, keep a Whoosh index in step, search it.
+
+The public API is re-exported here; the CLI and the web app use nothing else.
+"""
+
+from .articles import Article
+from .config import Config, load_config
+from .errors import (CorpusNotFound, IndexLocked, IndexNotFound, InvalidSetting, SeedsearchError,
+                     SettingsMismatch)
+from .info import IndexInfo, index_info
+from .results import Hit, SearchResults, Snippet
+from .searching import SORTS, open_searcher, search
+from .store import open_index
+from .sync import SyncReport, sync
+
+__all__ = [
+    "Article", "Config", "load_config", "CorpusNotFound", "IndexLocked", "IndexNotFound",
+    "InvalidSetting", "SeedsearchError", "SettingsMismatch", "IndexInfo", "index_info", "Hit",
+    "SearchResults", "Snippet", "SORTS", "open_searcher", "search", "open_index", "SyncReport",
+    "sync",
+]

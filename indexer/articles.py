@@ -1,0 +1,152 @@
+"""Article records, and the text layouts they are read from.
+
+A scraped page is more than its article: site chrome (share buttons), a footer
+and teasers of other stories. This module keeps only the article's parts, so
+chrome words are neither indexed nor shown in snippets.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+# Lines of site chrome, compared after lower-casing and trimming.
+CHROME_LINES = frozenset({
+    "email article", "print article", "share article", "send feedback",
+    "topics in this article", "join our mailing list",
+})
+_FOOTER_PREFIXES = ("featured on ",)
+_DATE_LINE = re.compile(r"^(?:last modified|last updated|published)\s*:\s*(?P<date>.+)$", re.I)
+_DATE_FORMATS = ("%d %b %Y %H:%M", "%d %B %Y %H:%M", "%d %b %Y", "%d %B %Y")
+_BULLET = re.compile(r"^\s*[•◦▪▫‣⁃●·∙\-\*]\s+")
+_CHAR_FIXES = str.maketrans({
+    "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u200b": None, "\ufeff": None, "\u00ad": None, "\r": None,
+})
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as seedsearch indexes it.
+
+    `size`, `mtime_ns` and `content_hash` describe the source so a later sync
+    can tell whether it changed without reading it again.
+    """
+
+    id: str
+    title: str
+    body: str
+    section: str | None = None
+    standfirst: str | None = None
+    date: datetime | None = None
+    source: str | None = None
+    url: str | None = None
+    path: str | None = None
+    size: int = 0
+    mtime_ns: int = 0
+    content_hash: str = ""
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p for p in self.body.split("\n\n") if p.strip()]
+
+
+@dataclass(frozen=True)
+class Parts:
+    """The parts of an article found in a text file."""
+
+    title: str
+    body: str
+    section: str | None = None
+    standfirst: str | None = None
+    date: datetime | None = None
+    source: str | None = None
+
+
+def clean_text(text: str) -> str:
+    """NFC, plain spaces and quotes, no invisible characters, tidy bullets and line ends."""
+    text = unicodedata.normalize("NFC", text).translate(_CHAR_FIXES)
+    lines = (_BULLET.sub("• ", line).rstrip() for line in text.split("\n"))
+    return "\n".join(lines).strip()
+
+
+def parse_date(text: str) -> datetime | None:
+    """A date from ISO-8601 or the `01 May 2013 10:12` style scraped pages use."""
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def split_blocks(text: str) -> list[list[str]]:
+    """Blank-line separated blocks of non-empty lines."""
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if line.strip():
+            blocks[-1].append(line.strip() if not line.startswith("• ") else line)
+        elif blocks[-1]:
+            blocks.append([])
+    return [block for block in blocks if block]
+
+
+def is_chrome(line: str) -> bool:
+    lowered = line.strip().lower()
+    return lowered in CHROME_LINES or lowered.startswith(_FOOTER_PREFIXES)
+
+
+def parse_article_text(text: str) -> Parts:
+    """Find the article's parts in cleaned text: the scraped layout or the plain one."""
+    blocks = split_blocks(text)
+    for index, block in enumerate(blocks[:6]):
+        if _DATE_LINE.match(block[0]):
+            return _parse_scraped(blocks, index)
+    return _parse_plain(blocks)
+
+
+def _parse_plain(blocks: list[list[str]]) -> Parts:
+    """Headline on the first line, then the body (the BBC layout)."""
+    if not blocks:
+        return Parts(title="", body="")
+    title, rest = blocks[0][0], [blocks[0][1:]] + blocks[1:]
+    return Parts(title=title, body=_join(rest))
+
+
+def _parse_scraped(blocks: list[list[str]], date_index: int) -> Parts:
+    """[section] headline [standfirst], a date line with chrome, body, then a footer."""
+    head = [" ".join(block) for block in blocks[:date_index]]
+    section = head.pop(0) if len(head) >= 3 else None
+    title = head[0] if head else ""
+    standfirst = " ".join(head[1:]) or None
+    date_block = blocks[date_index]
+    date = parse_date(_DATE_LINE.match(date_block[0]).group("date"))  # type: ignore[union-attr]
+    leftover = [line for line in date_block[1:] if not is_chrome(line)]
+    body_blocks, source = _cut_footer(([leftover] if leftover else []) + blocks[date_index + 1:])
+    return Parts(title=title, body=_join(body_blocks), section=section,
+                 standfirst=standfirst, date=date, source=source)
+
+
+def _cut_footer(blocks: list[list[str]]) -> tuple[list[list[str]], str | None]:
+    """Drop the first block holding chrome and all after it; its first line names the site."""
+    for index, block in enumerate(blocks):
+        chrome_at = next((i for i, line in enumerate(block) if is_chrome(line)), None)
+        if chrome_at is None:
+            continue
+        kept = block[:chrome_at]
+        source = kept.pop() if kept else None
+        return blocks[:index] + ([kept] if kept else []), source
+    return blocks, None
+
+
+def _join(blocks: list[list[str]]) -> str:
+    return "\n\n".join("\n".join(block) for block in blocks if block)

@@ -1,0 +1,158 @@
+"""The `seedsearch` command: index a folder of articles and search it.
+
+Results go to stdout; progress, warnings and notices to stderr. Library errors
+become `click.ClickException`s that say what to run next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, Callable, Iterator
+
+import click
+
+from .config import SETTINGS_BY_NAME, Config, load_config
+from .errors import SeedsearchError
+from .info import index_info
+from .results import SearchResults
+from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, open_searcher, search
+from .store import open_index
+from .sync import sync
+
+
+def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--corpus, --index and --language on a command, each also read from its env var."""
+    for name in ("language", "index", "corpus"):
+        setting = SETTINGS_BY_NAME[name]
+        command = click.option(
+            f"--{name}", setting.name, envvar=setting.envvar, default=setting.default,
+            show_default=True, show_envvar=True, help=setting.help,
+        )(command)
+
+    @wraps(command)
+    def with_config(corpus: str, index: str, language: str, **kwargs: Any) -> Any:
+        with library_errors():
+            config = load_config({"corpus": corpus, "index": index, "language": language})
+            return command(config=config, **kwargs)
+
+    return with_config
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn the library's errors into click errors (exit status 1, no traceback)."""
+    try:
+        yield
+    except SeedsearchError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="seedsearch")
+def cli() -> None:
+    """Search a folder of news articles."""
+
+
+@cli.command("index")
+@settings_options
+@click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or warnings, only the summary.")
+def index_command(config: Config, rebuild: bool, quiet: bool) -> None:
+    """Build the index, or bring it in step with the corpus."""
+    warn = (lambda message: None) if quiet else (lambda message: click.echo(f"warning: {message}", err=True))
+    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        report = sync(config, rebuild=rebuild, warn=warn, progress=progress)
+    action = "Built" if report.rebuilt else "Updated"
+    click.echo(f"{action} {config.index}: {report.summary()}", err=True)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+@cli.command("search")
+@settings_options
+@click.argument("words", nargs=-1, required=True)
+@click.option("--limit", "-n", default=10, show_default=True,
+              type=click.IntRange(1, MAX_PER_PAGE), help="Results per page.")
+@click.option("--page", "-p", default=1, show_default=True, type=click.IntRange(1, MAX_PAGE),
+              help="Which page of results.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+@click.option("--no-color", is_flag=True, envvar="NO_COLOR",
+              help="No colour or bold, even on a terminal (also NO_COLOR).")
+def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
+                   as_json: bool, no_color: bool) -> None:
+    """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:."""
+    text = " ".join(words)
+    ix = open_index(config)
+    with open_searcher(ix) as searcher:
+        results = search(searcher, text, page=page, per_page=limit, sort=sort,
+                         language=config.language)
+    if results.notice:
+        click.echo(f"note: {results.notice}", err=True)
+    if as_json:
+        click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+    else:
+        color = False if no_color or os.environ.get("NO_COLOR") else None
+        click.echo(format_results(results), color=color)
+
+
+def format_results(results: SearchResults) -> str:
+    """The results as terminal text; matched words in bold yellow (stripped when piped)."""
+    if not results.total:
+        lines = [f"No results for {results.query!r}."]
+        if results.suggestion:
+            lines.append(f"Did you mean: {click.style(results.suggestion, bold=True)}?")
+        return "\n".join(lines)
+    noun = "result" if results.total == 1 else "results"
+    lines = [f"{results.total} {noun} for {results.query!r} ({results.took_ms:.1f} ms)"
+             + (f", page {results.page} of {results.pages}" if results.pages > 1 else "")]
+    if not results.hits:
+        lines.append(f"Page {results.page} is past the last page ({results.pages}).")
+    for hit in results.hits:
+        facts = " · ".join(part for part in (
+            hit.date.strftime("%Y-%m-%d") if hit.date else None, hit.section, hit.id) if part)
+        lines += ["", f"{hit.rank:>3}. {click.style(hit.title, bold=True)}",
+                  f"     {click.style(facts, dim=True)}",
+                  f"     {hit.snippet.render(lambda word: click.style(word, fg='yellow', bold=True))}"]
+    return "\n".join(lines)
+
+
+@cli.command("info")
+@settings_options
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as one JSON object.")
+def info_command(config: Config, as_json: bool) -> None:
+    """Show what the index holds."""
+    info = index_info(config)
+    if as_json:
+        click.echo(json.dumps(info.to_json(), ensure_ascii=False))
+        return
+    for name, value in info.to_json().items():
+        click.echo(f"{name.replace('_', ' '):>15}: {value}")
+
+
+def main() -> None:
+    cli(prog_name="seedsearch")
+

@@ -1,0 +1,39 @@
+"""The package's exception types.
+
+Every failure a user can cause or fix is one of these, so the CLI and the web
+can turn it into a message with the next step instead of a traceback.
+"""
+
+
+class SeedsearchError(Exception):
+    """Base class: something the user can act on. `hint` is the next thing to try."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint or self.hint
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        return f"{message}\n{self.hint}" if self.hint else message
+
+
+class CorpusNotFound(SeedsearchError):
+    """The corpus path does not exist or is not a folder/JSONL file."""
+
+
+class IndexNotFound(SeedsearchError):
+    """There is no index yet at the configured path."""
+
+
+class IndexLocked(SeedsearchError):
+    """Another process holds the index's write lock (Whoosh's LockError says nothing)."""
+
+
+class SettingsMismatch(SeedsearchError):
+    """The index was built with other settings (language, schema version)."""
+
+
+class InvalidSetting(SeedsearchError):
+    """A setting has a value seedsearch cannot use."""

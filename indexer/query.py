@@ -1,0 +1,136 @@
+"""Turning what the user typed into a Whoosh query.
+
+The syntax: free words (ranked, all-words first), "quoted phrases", AND / OR /
+NOT and -word, field prefixes (title:, section:, body:, standfirst:,
+headline:), dates (date:2013, date:[2013-01 to 2013-06]). Anything that does
+not parse as written runs as plain words, with a notice saying so, never an
+error: a search box must always answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from whoosh import query as wq
+from whoosh.fields import Schema
+from whoosh.qparser import (FieldAliasPlugin, GroupPlugin, MultifieldPlugin, OperatorsPlugin,
+                            PhrasePlugin, PlusMinusPlugin, QueryParser, RangePlugin,
+                            WhitespacePlugin, syntax)
+from whoosh.qparser import plugins
+
+from .analysis import _TOKEN
+from .articles import clean_text
+from .ranking import DEFAULT_RANKING, CoordinatedOrGroup, Ranking
+from .schema import TEXT_FIELDS
+
+MAX_QUERY_LENGTH = 1000
+_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+_FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published"]}
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The Whoosh query to run, and a notice when the text was not taken as written."""
+
+    text: str
+    query: wq.Query
+    notice: str | None = None
+
+
+def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING) -> QueryParser:
+    boosts = {name: ranking.field_boosts.get(name, 1.0) for name in TEXT_FIELDS}
+    parser = QueryParser(None, schema, plugins=[
+        WhitespacePlugin(), plugins.SingleQuotePlugin(), plugins.FieldsPlugin(),
+        PhrasePlugin(), RangePlugin(), GroupPlugin(), OperatorsPlugin(),
+        WordsPlusMinusPlugin(), plugins.BoostPlugin(),
+    ], group=CoordinatedOrGroup)
+    parser.add_plugin(FieldAliasPlugin(_FIELD_ALIASES))
+    parser.add_plugin(MultifieldPlugin(TEXT_FIELDS, fieldboosts=boosts))
+    return parser
+
+
+class WordsPlusMinusPlugin(PlusMinusPlugin):
+    """+word / -word, only at the start of a word (so `co-operation` stays one word).
+
+    Whoosh's version files optional words in a plain OrGroup, which would lose
+    the parser's coordinated group; this one keeps it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(plusexpr=r"(?:(?<=\s)|^)\+(?=\S)", minusexpr=r"(?:(?<=\s)|^)-(?=\S)")
+
+    def do_plusminus(self, parser, group):  # type: ignore[no-untyped-def]
+        required, banned = syntax.AndGroup(), syntax.OrGroup()
+        optional = syntax.AndGroup() if isinstance(group, syntax.AndGroup) else parser.group()
+        target = optional
+        for node in group:
+            if isinstance(node, self.Plus):
+                target = required
+            elif isinstance(node, self.Minus):
+                target = banned
+            else:
+                target.append(node)
+                target = optional
+        result = optional
+        if required:
+            result = syntax.AndMaybeGroup([required, result])
+        if banned:
+            result = syntax.AndNotGroup([result, banned])
+        return result
+
+
+def parse(parser: QueryParser, text: str) -> ParsedQuery:
+    """The query as written when it parses cleanly, else its plain words."""
+    text = clean_text(text)[:MAX_QUERY_LENGTH]
+    problem = syntax_problem(text)
+    if problem is None:
+        parsed = parser.parse(text)
+        problem = _error_in(parsed)
+        if problem is None:
+            return ParsedQuery(text, parsed)
+    plain = plain_words(text)
+    notice = f"Searched for the plain words {plain!r}: {problem}."
+    return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery, notice)
+
+
+def parse_plain(parser: QueryParser, text: str) -> ParsedQuery:
+    """Bag-of-words: every word ranked, no operators (for sentences as queries)."""
+    plain = plain_words(clean_text(text)[:MAX_QUERY_LENGTH])
+    return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery)
+
+
+def plain_words(text: str) -> str:
+    """The words of `text` with every piece of query syntax removed."""
+    words = (match.group() for match in _TOKEN.finditer(text))
+    return " ".join(word.lower() if word in _OPERATOR_WORDS else word for word in words)
+
+
+def syntax_problem(text: str) -> str | None:
+    """Why `text` cannot be taken as written, checked before Whoosh guesses."""
+    if text.count('"') % 2:
+        return "a quote is not closed"
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return "a closing parenthesis has no opening one"
+    if depth:
+        return "a parenthesis is not closed"
+    if re.search(r"(^|\s)(AND|OR|NOT|ANDNOT|ANDMAYBE)\s*$", text) or \
+            re.match(r"^\s*(AND|OR|ANDNOT|ANDMAYBE)(\s|$)", text):
+        return "an operator is missing a word"
+    if re.search(r"\b\w+:(\s|$)", text):
+        return "a field name is not followed by a value"
+    return None
+
+
+def _error_in(node: wq.Query) -> str | None:
+    error = getattr(node, "error", None)
+    if error:
+        return f"could not read it ({error})" if not isinstance(error, str) else error
+    for child in node.children():
+        found = _error_in(child)
+        if found:
+            return found
+    return None

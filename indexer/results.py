@@ -1,0 +1,78 @@
+"""Search results as small typed records: what the CLI, the web and JSON share.
+
+A snippet is kept as (text, matched) parts rather than markup, so each front
+end renders it its own way (HTML `<mark>`, terminal colour) and escaping is
+done once, in `Snippet.html`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Snippet:
+    parts: tuple[tuple[str, bool], ...] = ()
+
+    def html(self) -> str:
+        """HTML-escaped text with each matched word in <mark>…</mark>."""
+        return "".join(f"<mark>{html.escape(text)}</mark>" if matched else html.escape(text)
+                       for text, matched in self.parts)
+
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.parts)
+
+    def render(self, mark: Callable[[str], str]) -> str:
+        """The text with `mark` applied to matched words (terminal styling)."""
+        return "".join(mark(text) if matched else text for text, matched in self.parts)
+
+    @property
+    def matched_words(self) -> list[str]:
+        return [text for text, matched in self.parts if matched]
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    id: str
+    score: float
+    title: str
+    section: str | None
+    date: datetime | None
+    path: str | None
+    snippet: Snippet
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank, "id": self.id, "score": round(self.score, 4),
+            "title": self.title, "section": self.section,
+            "date": self.date.isoformat(timespec="seconds") if self.date else None,
+            "path": self.path, "snippet": self.snippet.html(),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    took_ms: float
+    hits: list[Hit] = field(default_factory=list)
+    suggestion: str | None = None
+    notice: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON contract shared by `search --json` and /api/search."""
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "per_page": self.per_page, "took_ms": round(self.took_ms, 2),
+            "suggestion": self.suggestion, "hits": [hit.to_json() for hit in self.hits],
+        }

@@ -1,0 +1,41 @@
+"""The Whoosh schema, and the version that says when an index must be rebuilt.
+
+Text fields store character offsets (`chars=True`) so snippets are cut from
+the postings without analysing each hit's text again. The change-detection
+facts are columns, so a sync reads them without loading stored bodies.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+
+from .analysis import news_analyzer
+
+# Bump when fields or analysis change in a way old indexes cannot serve.
+SCHEMA_VERSION = 1
+
+TEXT_FIELDS = ("title", "standfirst", "body")
+SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
+
+
+def build_schema(language: str = "english") -> Schema:
+    analyzer = news_analyzer(language)
+
+    def text(**options: object) -> TEXT:
+        return TEXT(analyzer=analyzer, stored=True, chars=True, phrase=True,
+                    multitoken_query="phrase", **options)
+
+    return Schema(
+        id=ID(unique=True, stored=True, sortable=True),
+        title=text(),
+        standfirst=text(),
+        body=text(),
+        section=text(),
+        date=DATETIME(stored=True, sortable=True),
+        source=STORED(),
+        url=STORED(),
+        path=STORED(),
+        size=NUMERIC(int, bits=64, sortable=True),
+        mtime_ns=NUMERIC(int, bits=64, sortable=True),
+        content_hash=ID(sortable=True),
+    )

@@ -1,0 +1,93 @@
+"""Snippets: the best passage of an article, cut from stored character offsets.
+
+Text fields store each term's character range, so Whoosh's pinpoint
+highlighter finds passages without analysing the text again, and what is
+highlighted is the reader's own word form, never a stem.
+"""
+
+from __future__ import annotations
+
+import re
+
+from whoosh.highlight import Formatter, Fragment, Highlighter, PinpointFragmenter
+from whoosh.searching import Hit as WhooshHit
+
+from .results import Snippet
+
+SNIPPET_CHARS = 240
+_SPACES = re.compile(r"\s+")
+# Where a passage may come from, best first: the body, else what matched.
+SNIPPET_FIELDS = ("body", "standfirst", "title")
+
+
+class PartsFormatter(Formatter):
+    """Turns Whoosh fragments into a Snippet of (text, matched) parts."""
+
+    def format(self, fragments: list[Fragment], replace: bool = False) -> Snippet:
+        parts: list[tuple[str, bool]] = []
+        for number, fragment in enumerate(fragments):
+            if number:
+                parts.append((" … ", False))
+            parts.extend(_fragment_parts(fragment))
+        return _tidy(parts)
+
+
+def _fragment_parts(fragment: Fragment) -> list[tuple[str, bool]]:
+    text = fragment.text
+    start, end = _word_bounds(fragment)
+    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    index = start
+    for token in fragment.matches:
+        if token.startchar < index or token.endchar > end:
+            continue
+        parts.append((text[index:token.startchar], False))
+        parts.append((text[token.startchar:token.endchar], True))
+        index = token.endchar
+    parts.append((text[index:end], False))
+    if end < len(text):
+        parts.append(("…", False))
+    return parts
+
+
+def _word_bounds(fragment: Fragment) -> tuple[int, int]:
+    """The fragment widened or narrowed so it neither starts nor ends mid-word."""
+    text, start, end = fragment.text, fragment.startchar, fragment.endchar
+    first = fragment.matches[0].startchar if fragment.matches else end
+    last = fragment.matches[-1].endchar if fragment.matches else start
+    if start > 0 and not text[start - 1].isspace():
+        space = text.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    if end < len(text) and not text[end].isspace():
+        space = text.rfind(" ", last, end)
+        end = space if space >= 0 else end
+    return start, end
+
+
+def _tidy(parts: list[tuple[str, bool]]) -> Snippet:
+    """One line of text: newlines and runs of spaces become single spaces."""
+    tidy = [(_SPACES.sub(" ", text), matched) for text, matched in parts if text]
+    return Snippet(tuple(tidy))
+
+
+def highlighter() -> Highlighter:
+    return Highlighter(fragmenter=PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=80),
+                       formatter=PartsFormatter())
+
+
+def snippet_for(hit: WhooshHit, highlight: Highlighter) -> Snippet:
+    """The best passage from the first field (body, standfirst, title) the query matched."""
+    matched_fields = {field for field, _ in hit.matched_terms()} if hit.results.has_matched_terms() else set()
+    for field in SNIPPET_FIELDS:
+        if field in matched_fields and hit.get(field):
+            snippet = highlight.highlight_hit(hit, field, top=1, minscore=1)
+            if snippet and snippet.parts:
+                return snippet
+    return lead(hit.get("standfirst") or hit.get("body") or "")
+
+
+def lead(text: str) -> Snippet:
+    """The opening of an article, for hits that matched no text (a date filter, say)."""
+    if len(text) <= SNIPPET_CHARS:
+        return _tidy([(text, False)])
+    cut = text.rfind(" ", 0, SNIPPET_CHARS)
+    return _tidy([(text[:cut if cut > 0 else SNIPPET_CHARS], False), ("…", False)])

@@ -1,0 +1,75 @@
+""""Did you mean": close spellings the index knows, in the reader's word form.
+
+The text fields hold stems, so Whoosh's own corrector would suggest stems
+("secur"). Here candidates are stems within two edits of the query word's
+stem; each is turned back into a real word by finding it in a document that
+contains it, and ranked by edit distance to what was typed, then by how many
+documents hold it.
+"""
+
+from __future__ import annotations
+
+from whoosh.searching import Searcher
+
+from .analysis import _TOKEN, news_analyzer
+from .query import _OPERATOR_WORDS
+
+SPELLING_FIELDS = ("title", "body")
+MAX_EDITS = 2
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
+
+
+def suggest(searcher: Searcher, text: str, language: str) -> str | None:
+    """The query with unknown words replaced by their best known spelling, or None."""
+    analyzer = news_analyzer(language)
+    changed, pieces, last = False, [], 0
+    for match in _TOKEN.finditer(text):
+        word = match.group()
+        pieces.append(text[last:match.start()])
+        last = match.end()
+        better = None if word in _OPERATOR_WORDS else _better_spelling(searcher, analyzer, word)
+        pieces.append(better or word)
+        changed = changed or better is not None
+    pieces.append(text[last:])
+    return "".join(pieces) if changed else None
+
+
+def _better_spelling(searcher: Searcher, analyzer, word: str) -> str | None:  # type: ignore[no-untyped-def]
+    stems = [token.text for token in analyzer(word, mode="query")]
+    if len(stems) != 1 or len(stems[0]) < 3:
+        return None
+    stem, reader = stems[0], searcher.reader()
+    if any(reader.doc_frequency(field, stem) for field in SPELLING_FIELDS):
+        return None
+    candidates = {(field, term) for field in SPELLING_FIELDS
+                  for term in reader.terms_within(field, stem, MAX_EDITS, prefix=1)}
+    ranked = []
+    for field, term in candidates:
+        surface = _surface_form(searcher, analyzer, field, term)
+        if surface:
+            ranked.append((edit_distance(word.lower(), surface), -reader.doc_frequency(field, term),
+                           surface))
+    return min(ranked)[2] if ranked else None
+
+
+def _surface_form(searcher: Searcher, analyzer, field: str, term: str) -> str | None:  # type: ignore[no-untyped-def]
+    """How `term` (a stem) is written in the first document that contains it."""
+    postings = searcher.reader().postings(field, term)
+    if not postings.is_active():
+        return None
+    text = searcher.stored_fields(postings.id()).get(field) or ""
+    for token in analyzer(text, chars=True, mode="query"):
+        if token.text == term:
+            return text[token.startchar:token.endchar].lower()
+    return None

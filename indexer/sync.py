@@ -1,0 +1,196 @@
+"""Bringing the index in step with the corpus.
+
+The index is the record of what was read: each document keeps its source's
+size, mtime and content hash. A sync stats every file, reads only those whose
+size or mtime changed, rewrites only those whose content changed, and deletes
+documents whose files are gone. A rebuild writes a fresh generation and
+publishes it atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import FileIndex, LockError
+from whoosh.writing import IndexWriter
+
+from .articles import Article
+from .config import Config
+from .errors import IndexLocked, SettingsMismatch
+from .sources import (BadArticle, SourceFile, Warn, check_corpus, ignore, is_jsonl,
+                      read_jsonl, read_text_file, scan_folder)
+from .store import (IndexSettings, create_generation, current_generation, publish,
+                    read_settings, write_lock)
+
+Progress = Callable[[int, int], None]
+WRITER_LIMIT_MB = 256
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the index holds about one document's source."""
+
+    size: int
+    mtime_ns: int
+    content_hash: str
+
+
+@dataclass
+class SyncReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    rebuilt: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {self.skipped} skipped in {self.seconds:.1f} s")
+
+
+def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
+         progress: Progress | None = None) -> SyncReport:
+    """Apply the corpus's changes to the index (building it when there is none)."""
+    started = time.perf_counter()
+    corpus = check_corpus(config.corpus)
+    report = SyncReport()
+
+    def warn_and_keep(message: str) -> None:
+        report.warnings.append(message)
+        warn(message)
+
+    with write_lock(config.index):
+        generation = None if rebuild else _reusable_generation(config, warn_and_keep)
+        fresh = generation is None
+        if fresh:
+            generation, ix = create_generation(config)
+        else:
+            ix = whoosh_index.open_dir(str(generation))
+        report.rebuilt = fresh
+        _apply(ix, corpus, report, warn_and_keep, progress)
+        if fresh:
+            publish(generation)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _reusable_generation(config: Config, warn: Warn) -> Path | None:
+    generation = current_generation(config.index)
+    if generation is None:
+        return None
+    built_with = read_settings(generation)
+    if built_with != IndexSettings.of(config):
+        warn(f"index was built with {built_with}; rebuilding with {IndexSettings.of(config)}")
+        return None
+    return generation
+
+
+def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn,
+           progress: Progress | None) -> None:
+    known = known_documents(ix)
+    writer = _open_writer(ix)
+    try:
+        seen = _write_changes(writer, known, _candidates(corpus, known, report, warn), report,
+                              warn, progress)
+        for doc_id in known.keys() - seen:
+            writer.delete_by_term("id", doc_id)
+            report.removed += 1
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+
+
+def _open_writer(ix: FileIndex) -> IndexWriter:
+    try:
+        return ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB, compound=False)
+    except LockError:
+        raise IndexLocked("The index is locked by another writer.",
+                          "Wait for it to finish, then run the command again.") from None
+
+
+def known_documents(ix: FileIndex) -> dict[str, Known]:
+    """id -> source facts for every live document, read from columns only."""
+    with ix.reader() as reader:
+        if reader.doc_count() == 0:
+            return {}
+        ids = reader.column_reader("id")
+        sizes = reader.column_reader("size")
+        mtimes = reader.column_reader("mtime_ns")
+        hashes = reader.column_reader("content_hash")
+        return {ids[n]: Known(sizes[n], mtimes[n], hashes[n]) for n in reader.all_doc_ids()}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A source seen in the corpus; `article` is None when it is unchanged."""
+
+    id: str
+    article: Article | None
+
+
+def _candidates(corpus: Path, known: dict[str, Known], report: SyncReport,
+                warn: Warn) -> tuple[int, Iterator[Candidate]]:
+    if is_jsonl(corpus):
+        articles = list(read_jsonl(corpus, warn))
+        return len(articles), (Candidate(a.id, a) for a in articles)
+    files = list(scan_folder(corpus, warn))
+    return len(files), _read_changed(files, known, report, warn)
+
+
+def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], report: SyncReport,
+                  warn: Warn) -> Iterator[Candidate]:
+    for source in files:
+        before = known.get(source.id)
+        if before and (before.size, before.mtime_ns) == (source.size, source.mtime_ns):
+            yield Candidate(source.id, None)
+            continue
+        try:
+            yield Candidate(source.id, read_text_file(source, warn))
+        except BadArticle as error:
+            report.skipped += 1
+            warn(str(error))
+
+
+def _write_changes(writer: IndexWriter, known: dict[str, Known],
+                   candidates: tuple[int, Iterator[Candidate]], report: SyncReport,
+                   warn: Warn, progress: Progress | None) -> set[str]:
+    total, stream = candidates
+    seen: set[str] = set()
+    for done, candidate in enumerate(stream, start=1):
+        if progress:
+            progress(done, total)
+        if candidate.id in seen:
+            report.skipped += 1
+            warn(f"{candidate.id}: skipped, another article already has this id")
+            continue
+        seen.add(candidate.id)
+        article, before = candidate.article, known.get(candidate.id)
+        if article is None or (before and before.content_hash == article.content_hash):
+            report.unchanged += 1
+        elif before:
+            writer.update_document(**document(article))
+            report.updated += 1
+        else:
+            writer.add_document(**document(article))
+            report.added += 1
+    return seen
+
+
+def document(article: Article) -> dict[str, object]:
+    """The Whoosh fields of an article; absent parts are left out, not stored as None."""
+    fields = {
+        "id": article.id, "title": article.title, "standfirst": article.standfirst,
+        "body": article.body, "section": article.section, "date": article.date,
+        "source": article.source, "url": article.url, "path": article.path,
+        "size": article.size, "mtime_ns": article.mtime_ns,
+        "content_hash": article.content_hash,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
