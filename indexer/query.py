@@ -21,7 +21,7 @@ from whoosh.qparser import plugins
 
 from .analysis import _TOKEN
 from .articles import clean_text
-from .ranking import DEFAULT_RANKING, CoordinatedOrGroup, Ranking
+from .ranking import DEFAULT_RANKING, CoordinatedOr, CoordinatedOrGroup, Ranking
 from .schema import TEXT_FIELDS
 
 MAX_QUERY_LENGTH = 1000
@@ -88,7 +88,7 @@ def parse(parser: QueryParser, text: str) -> ParsedQuery:
         parsed = parser.parse(text)
         problem = _error_in(parsed)
         if problem is None:
-            return ParsedQuery(text, parsed)
+            return ParsedQuery(text, shape(parsed))
     plain = plain_words(text)
     notice = f"Searched for the plain words {plain!r}: {problem}."
     return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery, notice)
@@ -123,6 +123,36 @@ def syntax_problem(text: str) -> str | None:
     if re.search(r"\b\w+:(\s|$)", text):
         return "a field name is not followed by a value"
     return None
+
+
+FILTER_FIELDS = frozenset({"date"})
+
+
+def shape(q: wq.Query) -> wq.Query:
+    """Give words written side by side the meaning readers expect.
+
+    Whoosh ORs everything in an OR-by-default group, so `drugs NOT war` would
+    match every article without "war", and `drugs date:2014` every article
+    with "drugs". Here NOT excludes and a date restricts.
+    """
+    if isinstance(q, wq.CompoundQuery) or isinstance(q, wq.Not):
+        q = q.apply(shape)
+    if not isinstance(q, CoordinatedOr):
+        return q
+    words, filters, banned = [], [], []
+    for child in q.subqueries:
+        if isinstance(child, wq.Not):
+            banned.append(child.query)
+        elif child.field() in FILTER_FIELDS:
+            filters.append(child)
+        else:
+            words.append(child)
+    result: wq.Query = CoordinatedOr(words) if len(words) > 1 else (words[0] if words else wq.Every())
+    if filters:
+        result = wq.And([result, *filters]) if words else wq.And(filters)
+    if banned:
+        result = wq.AndNot(result, wq.Or(banned) if len(banned) > 1 else banned[0])
+    return result
 
 
 def _error_in(node: wq.Query) -> str | None:

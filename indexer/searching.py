@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
+from whoosh import sorting
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
@@ -19,6 +20,7 @@ Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+UNDATED = 2**64 - 1  # the date column's value for articles without a date
 
 
 def open_searcher(ix: FileIndex, ranking: Ranking = DEFAULT_RANKING) -> Searcher:
@@ -57,13 +59,28 @@ def _run(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: int,
          sort: str) -> tuple[list[Hit], int]:
     options: dict[str, object] = {}
     if sort != "relevance":
-        options = {"sortedby": "date", "reverse": sort == "newest"}
+        options = {"sortedby": _by_date(newest_first=sort == "newest"),
+                   "reverse": sort == "newest"}
     results = searcher.search(parsed.query, limit=page * per_page, terms=True, **options)
     highlight = highlighter()
     offset = (page - 1) * per_page
     hits = [_hit(offset + number + 1, hit, highlight)
             for number, hit in enumerate(results[offset:offset + per_page])]
     return hits, len(results)
+
+
+def _by_date(newest_first: bool) -> sorting.FacetType:
+    """Sort by date, undated articles last both ways.
+
+    Whoosh files a missing date as the largest value: last when oldest come
+    first, so for newest-first it is mapped below every real date.
+    """
+    facet = sorting.FieldFacet("date")
+    return sorting.TranslateFacet(_undated_lowest, facet) if newest_first else facet
+
+
+def _undated_lowest(value: int) -> int:
+    return -1 if value == UNDATED else value
 
 
 def _hit(rank: int, hit, highlight) -> Hit:  # type: ignore[no-untyped-def]

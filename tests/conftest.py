@@ -1,0 +1,69 @@
+"""Shared fixtures: real corpora on disk and real indexes built from them."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from indexer import Config, sync
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+SEED_ID = "000_db9b66e5f295726a.txt"
+SHARED = ROOT.parent / "shared"
+CORPORA = SHARED / "corpora"
+
+
+def needs_shared(path: Path) -> Path:
+    """Skip (with the reason) when the shared corpora are not beside the checkout."""
+    if not path.exists():
+        pytest.skip(f"needs {path} (the shared corpora beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A private copy of seeds/, so a test may change it."""
+    return Path(shutil.copytree(SEEDS, tmp_path / "seeds"))
+
+
+@pytest.fixture
+def config(seed_corpus: Path, tmp_path: Path) -> Config:
+    return Config(corpus=seed_corpus, index=tmp_path / "index")
+
+
+@pytest.fixture
+def seed_config(config: Config) -> Config:
+    """The seed corpus, indexed."""
+    sync(config)
+    return config
+
+
+@pytest.fixture(scope="session")
+def bbc_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The raw BBC tarball unpacked: bbc/<category>/<NNN>.txt, byte for byte."""
+    tarball = needs_shared(CORPORA / "bbc" / "bbc-fulltext-raw.tar.gz")
+    target = tmp_path_factory.mktemp("bbc")
+    with tarfile.open(tarball) as archive:
+        archive.extractall(target, filter="data")
+    return target / "bbc"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    """Write an article file (creating folders), as text or raw bytes."""
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path

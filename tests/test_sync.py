@@ -1,0 +1,136 @@
+"""Building and updating a real index on disk from a changing corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from indexer import Config, IndexLocked, IndexNotFound, SettingsMismatch, open_index, sync
+from indexer.store import current_generation, write_lock
+from indexer.sync import known_documents
+
+from .conftest import SEED_ID, write
+
+
+def doc_ids(config: Config) -> set[str]:
+    with open_index(config).searcher() as searcher:
+        return {fields["id"] for fields in searcher.all_stored_fields()}
+
+
+def test_first_run_builds_the_index(config):
+    report = sync(config)
+    assert (report.added, report.rebuilt) == (1, True)
+    assert doc_ids(config) == {SEED_ID}
+
+
+def test_second_run_changes_nothing(seed_config):
+    report = sync(seed_config)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 1)
+    assert not report.rebuilt
+
+
+def test_new_changed_and_deleted_files_are_applied(seed_config):
+    corpus = seed_config.corpus
+    write(corpus, "new.txt", "Zebra crossing\n\nA zebra crossed.")
+    os.remove(corpus / SEED_ID)
+    report = sync(seed_config)
+    assert (report.added, report.removed) == (1, 1)
+    assert doc_ids(seed_config) == {"new.txt"}
+
+    write(corpus, "new.txt", "Giraffe crossing\n\nA giraffe crossed, at length.")
+    report = sync(seed_config)
+    assert (report.updated, report.added) == (1, 0)
+    with open_index(seed_config).searcher() as searcher:
+        assert searcher.document(id="new.txt")["title"] == "Giraffe crossing"
+        assert searcher.doc_count() == 1
+
+
+def test_touched_but_unchanged_file_is_not_rewritten(seed_config):
+    path = seed_config.corpus / SEED_ID
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    report = sync(seed_config)
+    assert (report.unchanged, report.updated) == (1, 0)
+
+
+def test_rename_removes_the_old_id(seed_config):
+    corpus = seed_config.corpus
+    (corpus / "moved").mkdir()
+    os.rename(corpus / SEED_ID, corpus / "moved" / "renamed.txt")
+    report = sync(seed_config)
+    assert (report.added, report.removed) == (1, 1)
+    assert doc_ids(seed_config) == {"moved/renamed.txt"}
+
+
+def test_stored_change_facts_match_the_file(seed_config):
+    known = known_documents(open_index(seed_config))
+    stat = (seed_config.corpus / SEED_ID).stat()
+    assert known[SEED_ID].size == stat.st_size
+    assert known[SEED_ID].mtime_ns == stat.st_mtime_ns
+    assert len(known[SEED_ID].content_hash) == 32
+
+
+def test_bad_file_is_skipped_and_the_run_goes_on(seed_config):
+    write(seed_config.corpus, "empty.txt", "")
+    write(seed_config.corpus, "good.txt", "Good title\n\nGood body.")
+    warnings: list[str] = []
+    report = sync(seed_config, warn=warnings.append)
+    assert (report.added, report.skipped) == (1, 1)
+    assert any("empty.txt" in warning for warning in warnings)
+
+
+def test_rebuild_publishes_a_new_generation_and_drops_the_old(seed_config):
+    old = current_generation(seed_config.index)
+    report = sync(seed_config, rebuild=True)
+    new = current_generation(seed_config.index)
+    assert report.rebuilt and report.added == 1
+    assert new != old and not old.exists()
+    assert doc_ids(seed_config) == {SEED_ID}
+
+
+def test_no_index_says_how_to_build_it(config):
+    with pytest.raises(IndexNotFound, match="seedsearch index"):
+        open_index(config)
+
+
+def test_other_language_is_refused_for_reading_and_rebuilt_for_indexing(seed_config):
+    french = seed_config.with_(language="french")
+    with pytest.raises(SettingsMismatch, match="--rebuild --language french"):
+        open_index(french)
+    warnings: list[str] = []
+    report = sync(french, warn=warnings.append)
+    assert report.rebuilt and report.added == 1
+    assert any("rebuilding" in warning for warning in warnings)
+    open_index(french)
+
+
+def test_jsonl_corpus_updates_by_record(tmp_path: Path):
+    corpus = write(tmp_path, "c.jsonl", '{"id": "a", "title": "Alpha", "text": "one"}\n'
+                                        '{"id": "b", "title": "Beta", "text": "two"}\n')
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    assert sync(config).added == 2
+    write(tmp_path, "c.jsonl", '{"id": "a", "title": "Alpha", "text": "one"}\n'
+                               '{"id": "c", "title": "Gamma", "text": "three"}\n')
+    report = sync(config)
+    assert (report.added, report.removed, report.unchanged) == (1, 1, 1)
+    assert doc_ids(config) == {"a", "c"}
+
+
+def test_duplicate_jsonl_ids_keep_the_first(tmp_path: Path):
+    corpus = write(tmp_path, "c.jsonl", '{"id": "a", "title": "First", "text": "x"}\n'
+                                        '{"id": "a", "title": "Second", "text": "y"}\n')
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    warnings: list[str] = []
+    report = sync(config, warn=warnings.append)
+    assert (report.added, report.skipped) == (1, 1)
+    assert any("a: skipped" in warning for warning in warnings)
+
+
+def test_a_second_writer_gets_a_clear_message(seed_config):
+    with write_lock(seed_config.index):
+        with pytest.raises(IndexLocked, match="Another seedsearch process") as error:
+            with write_lock(seed_config.index, timeout=0.2):
+                pass
+    assert "run the command again" in str(error.value)
