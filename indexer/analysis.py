@@ -156,28 +156,28 @@ class NewsStopFilter(StopFilter):
 
 
 def stop_words(language: str) -> frozenset[str]:
-    """The language's stop list from Whoosh, or none when Whoosh has no list for it."""
+    """The language's stop list from Whoosh (accents folded too), or none when it has none."""
     code = two_letter_code(language)
     if code is None:
         return frozenset()
     try:
-        return frozenset(stopwords_for_language(code))
+        words = stopwords_for_language(code)
     except NoStopWords:
         return frozenset()
+    return frozenset(words) | {word.translate(accent_map) for word in words}
 
 
 def news_analyzer(language: str = "english") -> Analyzer:
-    """Tokenize, lowercase, drop stop words, stem, then fold accents.
+    """Tokenize, lowercase, fold accents, drop stop words, stem.
 
-    Stemming runs before folding because Snowball stemmers for accented
-    languages expect the accents; folding both sides afterwards still makes
-    `Peña` and `Pena` the same term.
+    Folding comes before stemming so that `résumé` and `resume`, `Peña` and
+    `Pena`, reach the stemmer as the same word and always give the same term.
     """
     return (NewsTokenizer()
             | LowercaseFilter()
+            | CharsetFilter(accent_map)
             | NewsStopFilter(stoplist=stop_words(language), minsize=1)
-            | SnowballStemFilter(language)
-            | CharsetFilter(accent_map))
+            | SnowballStemFilter(language))
 
 
 def terms(text: str, language: str = "english", mode: str = "index") -> list[str]:

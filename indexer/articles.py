@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 # Lines of site chrome, compared after lower-casing and trimming.
 CHROME_LINES = frozenset({
@@ -25,7 +25,7 @@ _CHAR_FIXES = str.maketrans({
     "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u200b": None, "\ufeff": None, "\u00ad": None, "\r": None,
+    "\u200b": None, "\u2060": None, "\ufeff": None, "\u00ad": None,
 })
 
 
@@ -69,18 +69,21 @@ class Parts:
 
 def clean_text(text: str) -> str:
     """NFC, plain spaces and quotes, no invisible characters, tidy bullets and line ends."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text).translate(_CHAR_FIXES)
     lines = (_BULLET.sub("• ", line).rstrip() for line in text.split("\n"))
     return "\n".join(lines).strip()
 
 
 def parse_date(text: str) -> datetime | None:
-    """A date from ISO-8601 or the `01 May 2013 10:12` style scraped pages use."""
+    """A date from ISO-8601 (converted to UTC) or the `01 May 2013 10:12` style of scraped pages."""
     text = text.strip()
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         pass
+    else:
+        return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt)

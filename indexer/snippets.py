@@ -8,7 +8,9 @@ highlighted is the reader's own word form, never a stem.
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
+from whoosh.analysis import Token
 from whoosh.highlight import Formatter, Fragment, Highlighter, PinpointFragmenter
 from whoosh.searching import Hit as WhooshHit
 
@@ -35,7 +37,7 @@ class PartsFormatter(Formatter):
 def _fragment_parts(fragment: Fragment) -> list[tuple[str, bool]]:
     text = fragment.text
     start, end = _word_bounds(fragment)
-    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 else []
+    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 and text[start - 1] != "\n" else []
     index = start
     for token in fragment.matches:
         if token.startchar < index or token.endchar > end:
@@ -44,13 +46,13 @@ def _fragment_parts(fragment: Fragment) -> list[tuple[str, bool]]:
         parts.append((text[token.startchar:token.endchar], True))
         index = token.endchar
     parts.append((text[index:end], False))
-    if end < len(text):
+    if end < len(text) and text[end] != "\n":
         parts.append(("…", False))
     return parts
 
 
 def _word_bounds(fragment: Fragment) -> tuple[int, int]:
-    """The fragment widened or narrowed so it neither starts nor ends mid-word."""
+    """The fragment neither starting nor ending mid-word."""
     text, start, end = fragment.text, fragment.startchar, fragment.endchar
     first = fragment.matches[0].startchar if fragment.matches else end
     last = fragment.matches[-1].endchar if fragment.matches else start
@@ -69,8 +71,31 @@ def _tidy(parts: list[tuple[str, bool]]) -> Snippet:
     return Snippet(tuple(tidy))
 
 
+class ParagraphFragmenter(PinpointFragmenter):
+    """Whoosh's pinpoint fragments, split so that none crosses a line break.
+
+    A passage that runs from a bullet into the next paragraph reads badly; the
+    scorer then picks the line with the most matches.
+    """
+
+    def fragment_matches(self, text: str, tokens: list[Token]) -> Iterator[Fragment]:
+        for fragment in super().fragment_matches(text, tokens):
+            yield from _split_by_line(text, fragment)
+
+
+def _split_by_line(text: str, fragment: Fragment) -> Iterator[Fragment]:
+    by_line: dict[int, list[Token]] = {}
+    for token in fragment.matches:
+        by_line.setdefault(text.rfind("\n", 0, token.startchar), []).append(token)
+    for line_start, matches in by_line.items():
+        line_end = text.find("\n", matches[-1].endchar)
+        start = max(fragment.startchar, line_start + 1)
+        end = min(fragment.endchar, line_end) if line_end >= 0 else fragment.endchar
+        yield Fragment(text, matches, start, end)
+
+
 def highlighter() -> Highlighter:
-    return Highlighter(fragmenter=PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=80),
+    return Highlighter(fragmenter=ParagraphFragmenter(maxchars=SNIPPET_CHARS, surround=80),
                        formatter=PartsFormatter())
 
 

@@ -56,18 +56,18 @@ def check_corpus(path: Path) -> Path:
                          "Pass --corpus PATH or set SEEDSEARCH_CORPUS.")
 
 
-def scan_folder(root: Path, warn: Warn = ignore) -> Iterator[SourceFile]:
-    """Every .txt file under root, sorted, without following links that leave it."""
+def scan_folder(root: Path, warn: Warn = ignore) -> list[SourceFile]:
+    """Every .txt file under root, sorted by id, without following links that leave it."""
     real_root = root.resolve()
+    found: list[SourceFile] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not _is_article_name(name):
-                continue
-            path = Path(dirpath, name)
-            found = _stat_inside(path, root, real_root, warn)
-            if found is not None:
-                yield found
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        for name in filenames:
+            if _is_article_name(name):
+                source = _stat_inside(Path(dirpath, name), root, real_root, warn)
+                if source is not None:
+                    found.append(source)
+    return sorted(found, key=lambda source: source.id)
 
 
 def _is_article_name(name: str) -> bool:
@@ -153,7 +153,8 @@ def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn) -> Articl
     except (json.JSONDecodeError, BadArticle) as error:
         warn(f"{where}: skipped, not a JSON object ({error})")
         return None
-    if not isinstance(record, dict) or not str(record.get("id") or "").strip():
+    if not isinstance(record, dict) or not str(record.get("id", "")).strip() \
+            or record.get("id") is None:
         warn(f"{where}: skipped, the record has no id")
         return None
     title = clean_text(str(record.get("title") or ""))

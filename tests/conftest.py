@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -19,9 +20,15 @@ CORPORA = SHARED / "corpora"
 
 
 def needs_shared(path: Path) -> Path:
-    """Skip (with the reason) when the shared corpora are not beside the checkout."""
+    """Skip (with the reason) when the shared corpora are not beside the checkout.
+
+    CI always has them, so there a missing corpus is a failure, not a skip.
+    """
     if not path.exists():
-        pytest.skip(f"needs {path} (the shared corpora beside the checkout)")
+        reason = f"needs {path} (the shared corpora beside the checkout)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     return path
 
 
