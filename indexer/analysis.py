@@ -12,7 +12,8 @@ from functools import lru_cache
 from typing import Iterator
 
 import snowballstemmer
-from whoosh.analysis import Analyzer, CharsetFilter, Filter, LowercaseFilter, StopFilter, Token, Tokenizer
+from whoosh.analysis import (Analyzer, CharsetFilter, Filter, LowercaseFilter, StopFilter, Token,
+                             Tokenizer)
 from whoosh.lang import NoStopWords, stopwords_for_language, two_letter_code
 from whoosh.support.charset import accent_map
 

@@ -63,7 +63,10 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or warnings, only the summary.")
 def index_command(config: Config, rebuild: bool, quiet: bool) -> None:
     """Build the index, or bring it in step with the corpus."""
-    warn = (lambda message: None) if quiet else (lambda message: click.echo(f"warning: {message}", err=True))
+    def warn(message: str) -> None:
+        if not quiet:
+            click.echo(f"warning: {message}", err=True)
+
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         report = sync(config, rebuild=rebuild, warn=warn, progress=progress)
     action = "Built" if report.rebuilt else "Updated"
@@ -136,7 +139,7 @@ def format_results(results: SearchResults) -> str:
             hit.date.strftime("%Y-%m-%d") if hit.date else None, hit.section, hit.id) if part)
         lines += ["", f"{hit.rank:>3}. {click.style(hit.title, bold=True)}",
                   f"     {click.style(facts, dim=True)}",
-                  f"     {hit.snippet.render(lambda word: click.style(word, fg='yellow', bold=True))}"]
+                  f"     {hit.snippet.render(_highlight)}"]
     return "\n".join(lines)
 
 
@@ -151,6 +154,10 @@ def info_command(config: Config, as_json: bool) -> None:
         return
     for name, value in info.to_json().items():
         click.echo(f"{name.replace('_', ' '):>15}: {value}")
+
+
+def _highlight(word: str) -> str:
+    return click.style(word, fg="yellow", bold=True)
 
 
 def main() -> None:

@@ -147,7 +147,8 @@ def shape(q: wq.Query) -> wq.Query:
             filters.append(child)
         else:
             words.append(child)
-    result: wq.Query = CoordinatedOr(words) if len(words) > 1 else (words[0] if words else wq.Every())
+    result: wq.Query = wq.Every() if not words else (
+        CoordinatedOr(words) if len(words) > 1 else words[0])
     if filters:
         result = wq.And([result, *filters]) if words else wq.And(filters)
     if banned:

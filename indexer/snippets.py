@@ -101,7 +101,8 @@ def highlighter() -> Highlighter:
 
 def snippet_for(hit: WhooshHit, highlight: Highlighter) -> Snippet:
     """The best passage from the first field (body, standfirst, title) the query matched."""
-    matched_fields = {field for field, _ in hit.matched_terms()} if hit.results.has_matched_terms() else set()
+    matched_fields = ({field for field, _ in hit.matched_terms()}
+                      if hit.results.has_matched_terms() else set())
     for field in SNIPPET_FIELDS:
         if field in matched_fields and hit.get(field):
             snippet = highlight.highlight_hit(hit, field, top=1, minscore=1)

@@ -56,15 +56,19 @@ def check_corpus(path: Path) -> Path:
                          "Pass --corpus PATH or set SEEDSEARCH_CORPUS.")
 
 
-def scan_folder(root: Path, warn: Warn = ignore) -> list[SourceFile]:
-    """Every .txt file under root, sorted by id, without following links that leave it."""
+def scan_folder(root: Path, warn: Warn = ignore, skip: Warn | None = None) -> list[SourceFile]:
+    """Every .txt file under root, sorted by id, without following links that leave it.
+
+    `skip` hears about files left out (default: `warn`).
+    """
+    skip = skip or warn
     real_root = root.resolve()
     found: list[SourceFile] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if _is_article_name(name):
-                source = _stat_inside(Path(dirpath, name), root, real_root, warn)
+                source = _stat_inside(Path(dirpath, name), root, real_root, skip)
                 if source is not None:
                     found.append(source)
     return sorted(found, key=lambda source: source.id)
@@ -76,15 +80,15 @@ def _is_article_name(name: str) -> bool:
             and lowered.rsplit(".", 1)[0] not in NOT_ARTICLES)
 
 
-def _stat_inside(path: Path, root: Path, real_root: Path, warn: Warn) -> SourceFile | None:
+def _stat_inside(path: Path, root: Path, real_root: Path, skip: Warn) -> SourceFile | None:
     relative = path.relative_to(root).as_posix()
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            warn(f"{relative}: skipped, it links outside the corpus folder")
+            skip(f"{relative}: skipped, it links outside the corpus folder")
             return None
         stat = path.stat()
     except OSError as error:
-        warn(f"{relative}: skipped, cannot read it ({error.strerror or error})")
+        skip(f"{relative}: skipped, cannot read it ({error.strerror or error})")
         return None
     return SourceFile(relative, path, stat.st_size, stat.st_mtime_ns)
 
@@ -94,7 +98,8 @@ def read_text_file(source: SourceFile, warn: Warn = ignore) -> Article:
     try:
         data = source.path.read_bytes()
     except OSError as error:
-        raise BadArticle(f"{source.id}: skipped, cannot read it ({error.strerror or error})")
+        raise BadArticle(
+            f"{source.id}: skipped, cannot read it ({error.strerror or error})") from error
     text = clean_text(decode(data, source.id, warn))
     if not text:
         raise BadArticle(f"{source.id}: skipped, it is empty")
@@ -132,35 +137,38 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def read_jsonl(path: Path, warn: Warn = ignore) -> Iterator[Article]:
-    """Articles from a JSON Lines file (optionally gzipped): id, title, text, [date, section, url]."""
+def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None) -> Iterator[Article]:
+    """Articles from a JSON Lines file (maybe gzipped): id, title, text, [date, section, url]."""
+    skip = skip or warn
     stat = path.stat()
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as lines:
             for number, line in enumerate(lines, start=1):
                 if line.strip():
-                    article = _jsonl_article(line, f"{path.name}:{number}", stat.st_mtime_ns, warn)
+                    article = _jsonl_article(line, f"{path.name}:{number}", stat.st_mtime_ns, warn,
+                                             skip)
                     if article is not None:
                         yield article
     except (OSError, EOFError) as error:
         warn(f"{path.name}: stopped reading, the file is damaged ({error})")
 
 
-def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn) -> Article | None:
+def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn,
+                   skip: Warn) -> Article | None:
     try:
         record = json.loads(decode(line, where, warn))
     except (json.JSONDecodeError, BadArticle) as error:
-        warn(f"{where}: skipped, not a JSON object ({error})")
+        skip(f"{where}: skipped, not a JSON object ({error})")
         return None
     if not isinstance(record, dict) or not str(record.get("id", "")).strip() \
             or record.get("id") is None:
-        warn(f"{where}: skipped, the record has no id")
+        skip(f"{where}: skipped, the record has no id")
         return None
     title = clean_text(str(record.get("title") or ""))
     body = clean_text(str(record.get("text") or ""))
     if not title and not body:
-        warn(f"{where}: skipped, record {record['id']!r} has neither title nor text")
+        skip(f"{where}: skipped, record {record['id']!r} has neither title nor text")
         return None
     date = parse_date(str(record["date"])) if record.get("date") else None
     if record.get("date") and date is None:

@@ -20,7 +20,7 @@ from whoosh.writing import IndexWriter
 
 from .articles import Article
 from .config import Config
-from .errors import IndexLocked, SettingsMismatch
+from .errors import IndexLocked
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, ignore, is_jsonl,
                       read_jsonl, read_text_file, scan_folder)
 from .store import (IndexSettings, create_generation, current_generation, publish,
@@ -66,16 +66,19 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
         report.warnings.append(message)
         warn(message)
 
+    def skip(message: str) -> None:
+        report.skipped += 1
+        warn_and_keep(message)
+
     with write_lock(config.index):
-        generation = None if rebuild else _reusable_generation(config, warn_and_keep)
-        fresh = generation is None
-        if fresh:
+        reusable = None if rebuild else _reusable_generation(config, warn_and_keep)
+        if reusable is None:
             generation, ix = create_generation(config)
         else:
-            ix = whoosh_index.open_dir(str(generation))
-        report.rebuilt = fresh
-        _apply(ix, corpus, report, warn_and_keep, progress)
-        if fresh:
+            generation, ix = reusable, whoosh_index.open_dir(str(reusable))
+        report.rebuilt = reusable is None
+        _apply(ix, corpus, report, warn_and_keep, skip, progress)
+        if report.rebuilt:
             publish(generation)
     report.seconds = time.perf_counter() - started
     return report
@@ -92,13 +95,13 @@ def _reusable_generation(config: Config, warn: Warn) -> Path | None:
     return generation
 
 
-def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn,
+def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
            progress: Progress | None) -> None:
     known = known_documents(ix)
     writer = _open_writer(ix)
     try:
-        seen = _write_changes(writer, known, _candidates(corpus, known, report, warn), report,
-                              warn, progress)
+        seen = _write_changes(writer, known, _candidates(corpus, known, warn, skip), report,
+                              skip, progress)
         for doc_id in known.keys() - seen:
             writer.delete_by_term("id", doc_id)
             report.removed += 1
@@ -136,17 +139,17 @@ class Candidate:
     article: Article | None
 
 
-def _candidates(corpus: Path, known: dict[str, Known], report: SyncReport,
-                warn: Warn) -> tuple[int, Iterator[Candidate]]:
+def _candidates(corpus: Path, known: dict[str, Known], warn: Warn,
+                skip: Warn) -> tuple[int, Iterator[Candidate]]:
     if is_jsonl(corpus):
-        articles = list(read_jsonl(corpus, warn))
+        articles = list(read_jsonl(corpus, warn, skip))
         return len(articles), (Candidate(a.id, a) for a in articles)
-    files = list(scan_folder(corpus, warn))
-    return len(files), _read_changed(files, known, report, warn)
+    files = scan_folder(corpus, warn, skip)
+    return len(files), _read_changed(files, known, warn, skip)
 
 
-def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], report: SyncReport,
-                  warn: Warn) -> Iterator[Candidate]:
+def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], warn: Warn,
+                  skip: Warn) -> Iterator[Candidate]:
     for source in files:
         before = known.get(source.id)
         if before and (before.size, before.mtime_ns) == (source.size, source.mtime_ns):
@@ -155,21 +158,19 @@ def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], report: 
         try:
             yield Candidate(source.id, read_text_file(source, warn))
         except BadArticle as error:
-            report.skipped += 1
-            warn(str(error))
+            skip(str(error))
 
 
 def _write_changes(writer: IndexWriter, known: dict[str, Known],
                    candidates: tuple[int, Iterator[Candidate]], report: SyncReport,
-                   warn: Warn, progress: Progress | None) -> set[str]:
+                   skip: Warn, progress: Progress | None) -> set[str]:
     total, stream = candidates
     seen: set[str] = set()
     for done, candidate in enumerate(stream, start=1):
         if progress:
             progress(done, total)
         if candidate.id in seen:
-            report.skipped += 1
-            warn(f"{candidate.id}: skipped, another article already has this id")
+            skip(f"{candidate.id}: skipped, another article already has this id")
             continue
         seen.add(candidate.id)
         article, before = candidate.article, known.get(candidate.id)

@@ -117,8 +117,9 @@ def test_plain_layout_title_is_the_first_line():
 
 def test_plain_layout_body_is_the_paragraphs():
     parts = parse_article_text(clean_text(PLAIN))
-    assert parts.body == ("Quarterly profits at US media giant TimeWarner jumped 76%.\n\n"
-                          "The firm, which is now one of the biggest investors in Google, benefited.")
+    assert parts.body == (
+        "Quarterly profits at US media giant TimeWarner jumped 76%.\n\n"
+        "The firm, which is now one of the biggest investors in Google, benefited.")
 
 
 def test_plain_layout_has_no_scraped_parts():

@@ -26,7 +26,8 @@ def small(tmp_path_factory) -> Config:
          "text": "Ash covered the island for a week. " * 20},
         {"id": "markup", "title": "Tags", "text": "The <script>alert(1)</script> tag & friends."},
         {"id": "standfirst", "title": "Elsewhere", "text": "Nothing here."},
-        {"id": "long", "title": "Long", "text": "Filler words here. " * 200 + "The harbour closed."},
+        {"id": "long", "title": "Long",
+         "text": "Filler words here. " * 200 + "The harbour closed."},
     ]
     corpus = folder / "c.jsonl"
     corpus.write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -323,7 +323,8 @@ def test_read_jsonl_content_hash_per_record(tmp_path):
     json.dumps(["a", "list"]),
     json.dumps({"id": "a9"}),
     json.dumps({"id": "a9", "title": "  ", "text": ""}),
-], ids=["bad-json", "no-id", "empty-id", "not-an-object", "no-title-or-text", "blank-title-and-text"])
+], ids=["bad-json", "no-id", "empty-id", "not-an-object", "no-title-or-text",
+        "blank-title-and-text"])
 def test_read_jsonl_skips_bad_record_with_warning(tmp_path, bad):
     path = write(tmp_path, "news.jsonl", jsonl_lines(GOOD, bad, OTHER))
     articles, warnings = read_all(path)

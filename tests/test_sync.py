@@ -134,3 +134,19 @@ def test_a_second_writer_gets_a_clear_message(seed_config):
             with write_lock(seed_config.index, timeout=0.2):
                 pass
     assert "run the command again" in str(error.value)
+
+
+def test_every_left_out_article_is_counted_as_skipped(tmp_path: Path):
+    corpus = write(tmp_path, "c.jsonl", '{"id": "a", "title": "Alpha", "text": "one"}\n'
+                                        '{"id": "b", "title": "", "text": ""}\n'
+                                        'not json\n')
+    report = sync(Config(corpus=corpus, index=tmp_path / "index"))
+    assert (report.added, report.skipped, len(report.warnings)) == (1, 2, 2)
+
+
+def test_link_leaving_the_corpus_is_skipped_and_counted(seed_config, tmp_path: Path):
+    outside = write(tmp_path, "outside.txt", "Secret\n\nNot part of the corpus.")
+    (seed_config.corpus / "link.txt").symlink_to(outside)
+    report = sync(seed_config)
+    assert report.skipped == 1 and "link.txt" in report.warnings[0]
+    assert doc_ids(seed_config) == {SEED_ID}
