@@ -21,7 +21,7 @@ from whoosh.qparser import plugins
 
 from .analysis import _TOKEN
 from .articles import clean_text
-from .ranking import DEFAULT_RANKING, CoordinatedOr, CoordinatedOrGroup, Ranking
+from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 from .schema import TEXT_FIELDS
 
 MAX_QUERY_LENGTH = 1000
@@ -38,13 +38,16 @@ class ParsedQuery:
     notice: str | None = None
 
 
-def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING) -> QueryParser:
+def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING,
+                 sentences: bool = False) -> QueryParser:
+    """The parser for typed queries, or (`sentences`) for questions used as queries."""
+    bonus = ranking.sentence_word_bonus if sentences else ranking.word_bonus
     boosts = {name: ranking.field_boosts.get(name, 1.0) for name in TEXT_FIELDS}
     parser = QueryParser(None, schema, plugins=[
         WhitespacePlugin(), plugins.SingleQuotePlugin(), plugins.FieldsPlugin(),
         PhrasePlugin(), RangePlugin(), GroupPlugin(), OperatorsPlugin(),
         WordsPlusMinusPlugin(), plugins.BoostPlugin(),
-    ], group=CoordinatedOrGroup)
+    ], group=coordinated_group(bonus))
     parser.add_plugin(FieldAliasPlugin(_FIELD_ALIASES))
     parser.add_plugin(MultifieldPlugin(TEXT_FIELDS, fieldboosts=boosts))
     return parser
@@ -148,7 +151,7 @@ def shape(q: wq.Query) -> wq.Query:
         else:
             words.append(child)
     result: wq.Query = wq.Every() if not words else (
-        CoordinatedOr(words) if len(words) > 1 else words[0])
+        CoordinatedOr(words, bonus=q.bonus) if len(words) > 1 else words[0])
     if filters:
         result = wq.And([result, *filters]) if words else wq.And(filters)
     if banned:

@@ -3,13 +3,16 @@
 Whoosh's own coordination (`OrGroup.factory`) counts matched *terms* across
 fields, so a word found in title and body counts twice. Here each query word
 is one unit: a document's score is its BM25F score plus `bonus` for every
-query word it contains, so articles with all the words rank above those with
-some (bonus is far larger than any BM25F score).
+query word it contains. With a bonus far above any BM25F score, articles with
+all the words rank above those with some, which is what a person typing a
+few keywords expects. Sentences used as queries (`plain` searches, test
+collections) get no bonus: there, demanding every word hurts (docs/ranking.md).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from whoosh import matching, query, scoring
 from whoosh.qparser import syntax
@@ -23,8 +26,9 @@ class Ranking:
     k1: float = 1.2
     b: float = 0.75
     field_boosts: dict[str, float] = field(default_factory=lambda: {
-        "title": 2.0, "standfirst": 1.5, "body": 1.0, "section": 0.5})
+        "title": 1.0, "standfirst": 1.0, "body": 1.0})
     word_bonus: float = 1000.0
+    sentence_word_bonus: float = 0.0
 
     def weighting(self) -> scoring.WeightingModel:
         return scoring.BM25F(B=self.b, K1=self.k1)
@@ -64,20 +68,41 @@ class CoordinationMatcher(matching.WrappingMatcher):
 class CoordinatedOr(query.Or):
     """An OR of query words whose score rewards matching more of them."""
 
-    bonus = DEFAULT_RANKING.word_bonus
+    def __init__(self, subqueries: list[query.Query], boost: float = 1.0,
+                 bonus: float = DEFAULT_RANKING.word_bonus, **kwargs: Any) -> None:
+        super().__init__(subqueries, boost=boost, **kwargs)
+        self.bonus = bonus
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and getattr(other, "bonus", None) == self.bonus
+
+    __hash__ = query.Or.__hash__
+
+    def normalize(self) -> query.Query:
+        norm = super().normalize()
+        if isinstance(norm, CoordinatedOr):
+            norm.bonus = self.bonus
+        return norm
 
     def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
         words = [q.matcher(searcher, context) for q in self.subqueries]
         words = [m for m in words if m.is_active()]
         if not words:
             return matching.NullMatcher()
-        if len(words) == 1:
-            return words[0]
+        if len(words) == 1 or not self.bonus:
+            return make_binary_tree(matching.UnionMatcher, words)
         union = make_binary_tree(matching.UnionMatcher, words)
         return CoordinationMatcher(union, words, self.bonus)
 
 
-class CoordinatedOrGroup(syntax.OrGroup):
-    """The parser group for words written side by side."""
+def coordinated_group(bonus: float) -> type[syntax.OrGroup]:
+    """The parser group for words written side by side, with this bonus per word."""
 
-    qclass = CoordinatedOr
+    class CoordinatedOrGroup(syntax.OrGroup):
+        qclass = CoordinatedOr
+
+        def __init__(self, nodes: list[Any] | None = None, **kwargs: Any) -> None:
+            kwargs["bonus"] = bonus
+            super().__init__(nodes=nodes, **kwargs)
+
+    return CoordinatedOrGroup

@@ -36,7 +36,7 @@ def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
     """
     _check_paging(page, per_page, sort)
     started = time.perf_counter()
-    parser = build_parser(searcher.schema, ranking)
+    parser = build_parser(searcher.schema, ranking, sentences=plain)
     parsed = parse_plain(parser, text) if plain else parse(parser, text)
     hits, total = _run(searcher, parsed, page, per_page, sort)
     suggestion = suggest(searcher, parsed.text, language) if total == 0 else None

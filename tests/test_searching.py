@@ -159,3 +159,17 @@ def test_results_json_contract(seed_config):
     assert set(data["hits"][0]) == {"rank", "id", "score", "title", "section", "date", "path",
                                     "snippet"}
     assert Path(data["hits"][0]["path"]).is_file()
+
+
+def test_typed_words_get_the_all_words_bonus_but_sentences_do_not(news):
+    typed = run(news, "cartel mexico")
+    sentence = run(news, "cartel mexico", plain=True)
+    assert typed.hits[0].score > 2000 > typed.hits[1].score
+    assert max(hit.score for hit in sentence.hits) < 100
+    assert {hit.id for hit in sentence.hits} == {hit.id for hit in typed.hits}
+
+
+def test_sentence_queries_ignore_syntax(news):
+    results = run(news, 'What is "the war on drugs" (and NOT cartels)?', plain=True)
+    assert results.notice is None
+    assert {"phrase", "cartel-only"} <= {hit.id for hit in results.hits}
