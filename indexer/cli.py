@@ -11,6 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from functools import wraps
+from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, Iterator
 
 import click
@@ -51,7 +52,29 @@ def library_errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginGroup(click.Group):
+    """A group that also offers the commands other packages register as entry points.
+
+    The web front end adds `serve` this way, so this package never imports it,
+    and it is imported only when that command runs.
+    """
+
+    entry_point_group = "seedsearch.commands"
+
+    def _plugins(self) -> dict[str, EntryPoint]:
+        return {point.name: point for point in entry_points(group=self.entry_point_group)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self._plugins()))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self._plugins():
+            command = self._plugins()[name].load()
+        return command
+
+
+@click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seedsearch")
 def cli() -> None:
     """Search a folder of news articles."""

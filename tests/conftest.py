@@ -74,3 +74,51 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+HOSTILE_TITLE = 'Harbour <script>alert(1)</script> report'
+HOSTILE_BODY = 'The harbour master wrote "><img src=x onerror=alert(1)> in the log & left.'
+
+
+def scraped_article(section: str, title: str, standfirst: str, when: str, body: str) -> str:
+    """An article in the scraped-page layout, chrome and footer included."""
+    return (f"{section}\n\n{title}\n\n{standfirst}\n\nLast Modified: {when}\n"
+            "Email Article\nPrint Article\nShare article\nSend Feedback\n\n"
+            f"{body}\n\n\nNews Site\nEmail Article\nTopics in this article\n"
+            "Featured on News Site\nA teaser about lighthouses.\njoin our mailing list\n")
+
+
+@pytest.fixture(scope="session")
+def web_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed, a hostile article and 24 dated harbour stories (enough to paginate)."""
+    corpus = tmp_path_factory.mktemp("web") / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    write(corpus, "hostile.txt", scraped_article(
+        "Security", HOSTILE_TITLE, "A standfirst with <b>bold</b> claims.",
+        "02 Jan 2014 08:00", HOSTILE_BODY))
+    for number in range(24):
+        write(corpus, f"ports/{number:02d}.txt", scraped_article(
+            "Ports" if number % 2 else "Shipping", f"Harbour story number {number}",
+            f"Ships and the harbour, part {number}.",
+            f"{number + 1:02d} Mar {2000 + number} 09:30",
+            f"The harbour saw {number} ships today.\n\nDockers unloaded cargo at the quay."))
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def web_config(web_corpus: Path) -> Config:
+    config = Config(corpus=web_corpus, index=web_corpus.parent / "index")
+    sync(config)
+    return config
+
+
+@pytest.fixture
+def app(web_config: Config):
+    from searchweb import create_app
+
+    return create_app({"corpus": web_config.corpus, "index": web_config.index, "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

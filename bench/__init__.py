@@ -1,0 +1,1 @@
+"""Benchmarks: rerunnable scripts that print their figures (never timed assertions in tests)."""

@@ -1,0 +1,89 @@
+"""One stored article, for reading: its parts, with a query's words marked.
+
+Articles are looked up by id in the index, never by path, so an id from a URL
+can never reach a file outside the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from whoosh.searching import Searcher
+
+from .query import build_parser, parse
+from .results import Snippet
+from .schema import TEXT_FIELDS
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    id: str
+    title: Snippet
+    section: str | None
+    standfirst: Snippet | None
+    date: datetime | None
+    paragraphs: list[Snippet]
+    source: str | None
+    url: str | None
+    path: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The article as plain text (the API's `/api/doc/<id>`)."""
+        paragraphs = [paragraph.plain() for paragraph in self.paragraphs]
+        return {
+            "id": self.id, "title": self.title.plain(), "section": self.section,
+            "standfirst": self.standfirst.plain() if self.standfirst else None,
+            "date": self.date.isoformat(timespec="seconds") if self.date else None,
+            "body": "\n\n".join(paragraphs), "paragraphs": paragraphs,
+            "source": self.source, "url": self.url, "path": self.path,
+        }
+
+
+def get_article(searcher: Searcher, doc_id: str, query_text: str = "") -> ArticleView | None:
+    """The article with this id, its words matching `query_text` marked; None if unknown."""
+    stored = searcher.document(id=doc_id)
+    if stored is None:
+        return None
+    words = query_words(searcher, query_text) if query_text.strip() else frozenset()
+    analyzer = searcher.schema["body"].analyzer
+
+    def marked(text: str) -> Snippet:
+        return mark_words(text, words, analyzer)
+
+    standfirst = stored.get("standfirst")
+    paragraphs = [p for p in (stored.get("body") or "").split("\n\n") if p.strip()]
+    return ArticleView(
+        id=stored["id"], title=marked(stored.get("title", "")), section=stored.get("section"),
+        standfirst=marked(standfirst) if standfirst else None, date=stored.get("date"),
+        paragraphs=[marked(paragraph) for paragraph in paragraphs],
+        source=stored.get("source"), url=stored.get("url"), path=stored.get("path"),
+    )
+
+
+def query_words(searcher: Searcher, query_text: str) -> frozenset[str]:
+    """The index terms a query looks for in the article text."""
+    parsed = parse(build_parser(searcher.schema), query_text)
+    return frozenset(text if isinstance(text, str) else text.decode("utf-8")
+                     for field, text in parsed.query.iter_all_terms(phrases=True)
+                     if field in TEXT_FIELDS)
+
+
+def mark_words(text: str, words: frozenset[str], analyzer: Any) -> Snippet:
+    """The whole text as a Snippet, each word whose term is in `words` marked."""
+    if not words:
+        return Snippet(((text, False),))
+    spans: list[tuple[int, int]] = []
+    for token in analyzer(text, chars=True, mode="query"):
+        if token.text in words:
+            spans.append((token.startchar, token.endchar))
+    parts: list[tuple[str, bool]] = []
+    index = 0
+    for start, end in sorted(spans):
+        if start < index:
+            continue
+        parts += [(text[index:start], False), (text[start:end], True)]
+        index = end
+    parts.append((text[index:], False))
+    return Snippet(tuple(part for part in parts if part[0]))

@@ -1,0 +1,30 @@
+"""seedsearch's web front end: search pages, article pages and a JSON API."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from indexer import load_config
+from indexer.config import SETTINGS_BY_NAME
+
+from . import errors, security, views
+from .searching import SearchService
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The Flask app. `config` may set corpus, index and language (else the environment).
+
+    Other keys go to Flask's own config (TESTING, say).
+    """
+    config = dict(config or {})
+    settings = load_config({name: config.pop(name, None) for name in SETTINGS_BY_NAME})
+    app = Flask(__name__)
+    app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["seedsearch"] = SearchService(settings)
+    app.register_blueprint(views.bp)
+    errors.init_app(app)
+    security.init_app(app)
+    return app

@@ -1,0 +1,53 @@
+"""`seedsearch serve`: index when needed, then serve the web app with waitress.
+
+The `seedsearch` group finds this command through the `seedsearch.commands`
+entry point, so `indexer` never imports `searchweb`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+
+import click
+import waitress
+
+from indexer import Config, sync
+from indexer.cli import settings_options
+
+from . import create_app
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("serve")
+@settings_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; only loopback unless you name another.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads answering requests.")
+def serve(config: Config, host: str, port: int, threads: int) -> None:
+    """Index the corpus when needed, then serve the search page and API."""
+    report = sync(config, warn=lambda message: click.echo(f"warning: {message}", err=True))
+    click.echo(f"Index {config.index}: {report.summary()}", err=True)
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}, reachable from other machines", err=True)
+    app = create_app({"corpus": config.corpus, "index": config.index,
+                      "language": config.language})
+    server = waitress.create_server(app, host=host, port=port, threads=threads)
+    bound_host, bound_port = server.effective_host, server.effective_port  # type: ignore[union-attr]
+    shown = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    click.echo(f"Serving {config.corpus} on http://{shown}:{bound_port}/  (Ctrl+C to stop)")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)

@@ -1,0 +1,178 @@
+"""The web page in a real browser (Debian's chromium via Playwright) against `seedsearch serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"seedsearch serve exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def server(web_config, tmp_path_factory):
+    """A real `seedsearch serve` on a free loopback port, on a copy of the web index."""
+    index = tmp_path_factory.mktemp("served") / "index"
+    shutil.copytree(web_config.index, index)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "serve", "--corpus", str(web_config.corpus),
+         "--index", str(index), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium (.ci/run does)")
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def search_from_home(page, server, words):
+    page.goto(server + "/")
+    page.get_by_label("Search the articles").fill(words)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+
+
+def test_type_a_query_and_see_highlighted_results(page, server):
+    search_from_home(page, server, "Peña Nieto")
+    assert "1 result" in page.locator(".count").inner_text()
+    first = page.locator(".result").first
+    assert first.locator("h2").inner_text() == "Putting an end to Mexico's drug war?"
+    marks = first.locator(".snippet mark").all_inner_texts()
+    assert "Pena" in marks and "Nieto" in marks
+    assert page.get_by_label("Search the articles").input_value() == "Peña Nieto"
+
+
+def test_slash_focuses_the_search_box(page, server):
+    page.goto(server + "/search?q=harbour")
+    page.locator("body").click(position={"x": 5, "y": 400})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_open_an_article_and_go_back(page, server):
+    search_from_home(page, server, "kidnappings")
+    page.locator(".result h2 a").first.click()
+    page.wait_for_url("**/doc/**")
+    assert page.locator("article h1").inner_text() == "Putting an end to Mexico's drug war?"
+    assert "kidnapping" in page.locator("article mark").all_inner_texts()
+    assert page.locator("article .section").text_content() == "Inside Story Americas"
+    page.get_by_role("link", name="Back to results").click()
+    page.wait_for_url("**/search?**")
+    assert page.locator(".result").count() == 1
+
+
+def test_paginate(page, server):
+    search_from_home(page, server, "harbour")
+    first_page = page.locator(".result h2").all_inner_texts()
+    assert len(first_page) == 10
+    page.locator("a[rel=next]").click()
+    page.wait_for_url("**page=2**")
+    second_page = page.locator(".result h2").all_inner_texts()
+    assert len(second_page) == 10 and not set(first_page) & set(second_page)
+    assert "Page 2 of 3" in page.locator(".pagination").inner_text()
+    page.locator("a[rel=prev]").click()
+    page.wait_for_url("**page=1**")
+    assert page.locator(".result h2").all_inner_texts() == first_page
+
+
+def test_change_the_sort(page, server):
+    search_from_home(page, server, "harbour")
+    page.get_by_role("link", name="newest").click()
+    page.wait_for_url("**sort=newest**")
+    assert page.locator(".result h2").first.inner_text() == "Harbour story number 23"
+    page.get_by_role("link", name="oldest").click()
+    page.wait_for_url("**sort=oldest**")
+    assert page.locator(".result h2").first.inner_text() == "Harbour story number 0"
+    page.locator("a[rel=next]").click()
+    page.wait_for_url("**page=2**")
+    assert "sort=oldest" in page.url
+
+
+def test_hostile_article_shows_as_text(page, server):
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    search_from_home(page, server, "harbour master")
+    assert "<script>alert(1)</script>" in page.locator(".result h2").first.inner_text()
+    page.locator(".result h2 a").first.click()
+    page.wait_for_url("**/doc/hostile.txt**")
+    assert '"><img src=x onerror=alert(1)>' in page.locator("article").inner_text()
+    assert page.locator("article img").count() == 0 and dialogs == []
+
+
+@pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
+def test_results_page_screenshots(browser, server, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(server + "/search?q=harbour+ships")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"results-{width}.png"
+    page.screenshot(path=str(path), full_page=True)
+    no_sideways_scroll = page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    context.close()
+    assert path.stat().st_size > 10_000
+    assert no_sideways_scroll
