@@ -88,9 +88,8 @@ def parse(parser: QueryParser, text: str) -> ParsedQuery:
     text = clean_text(text)[:MAX_QUERY_LENGTH]
     problem = syntax_problem(text)
     if problem is None:
-        parsed = parser.parse(text)
-        problem = _error_in(parsed)
-        if problem is None:
+        parsed, problem = _strict_parse(parser, text)
+        if parsed is not None:
             return ParsedQuery(text, shape(parsed))
     plain = plain_words(text)
     notice = f"Searched for the plain words {plain!r}: {problem}."
@@ -157,6 +156,20 @@ def shape(q: wq.Query) -> wq.Query:
     if banned:
         result = wq.AndNot(result, wq.Or(banned) if len(banned) > 1 else banned[0])
     return result
+
+
+def _strict_parse(parser: QueryParser, text: str) -> tuple[wq.Query | None, str | None]:
+    """The query as written, or why it cannot be read.
+
+    Whoosh reports some mistakes as error nodes and others by raising a bare
+    Exception (a date range whose ends are not dates), so both are caught.
+    """
+    try:
+        parsed = parser.parse(text)
+    except Exception as error:  # noqa: BLE001 - Whoosh raises plain Exception here
+        return None, f"could not read it ({error})"
+    problem = _error_in(parsed)
+    return (None, problem) if problem else (parsed, None)
 
 
 def _error_in(node: wq.Query) -> str | None:

@@ -7,7 +7,7 @@ become 400 / 404 / 503 with a message saying what to do; anything else is a
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import IndexNotFound, InvalidSetting, SeedsearchError, SettingsMismatch
@@ -27,7 +27,8 @@ def error_response(status: int, message: str, hint: str = "") -> tuple[Response 
             body["error"]["hint"] = hint
         return jsonify(body), status
     return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
-                           message=message, hint=hint), status
+                           message=message, hint=hint,
+                           query=request.args.get("q", "")[:500]), status
 
 
 def _http_error(error: HTTPException) -> tuple[Response | str, int]:
@@ -46,6 +47,7 @@ def _library_error(error: SeedsearchError) -> tuple[Response | str, int]:
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:
+    current_app.logger.exception("Unexpected error on %s", request.path)
     return _http_error(InternalServerError())
 
 

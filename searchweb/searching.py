@@ -23,7 +23,8 @@ class SearchService:
         self._lock = threading.Lock()
         self._index: FileIndex | None = None
         self._generation: Path | None = None
-        self._local = threading.local()
+        # thread id -> (index, searcher); a server's thread pool keeps this small
+        self._searchers: dict[int, tuple[FileIndex, Searcher]] = {}
 
     def index(self) -> FileIndex:
         """The live index; raises IndexNotFound / SettingsMismatch when it cannot be used."""
@@ -37,13 +38,22 @@ class SearchService:
     def searcher(self) -> Searcher:
         """This thread's searcher, moved to the latest commit."""
         index = self.index()
-        local = self._local
-        searcher: Searcher | None = getattr(local, "searcher", None)
-        if searcher is None or local.index is not index:
-            if searcher is not None:
-                searcher.close()
+        thread = threading.get_ident()
+        with self._lock:
+            held = self._searchers.get(thread)
+        if held is None or held[0] is not index:
+            if held is not None:
+                held[1].close()
             searcher = open_searcher(index)
         else:
-            searcher = searcher.refresh()
-        local.searcher, local.index = searcher, index
+            searcher = held[1].refresh()
+        with self._lock:
+            self._searchers[thread] = (index, searcher)
         return searcher
+
+    def close(self) -> None:
+        """Close every thread's searcher (when the app shuts down)."""
+        with self._lock:
+            held, self._searchers = list(self._searchers.values()), {}
+        for _, searcher in held:
+            searcher.close()

@@ -116,7 +116,9 @@ def web_config(web_corpus: Path) -> Config:
 def app(web_config: Config):
     from searchweb import create_app
 
-    return create_app({"corpus": web_config.corpus, "index": web_config.index, "TESTING": True})
+    app = create_app({"corpus": web_config.corpus, "index": web_config.index, "TESTING": True})
+    yield app
+    app.extensions["seedsearch"].close()
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ def test_sort_by_date_both_ways(news):
     ("cartel AND", "operator is missing a word"),
     ("title: cartel", "field name"),
     ("date:garbage cartel", "could not read"),
+    ("date:[x TO y] cartel", "not a parseable date"),
 ])
 def test_unparseable_queries_run_as_plain_words_with_a_notice(news, text, reason):
     results = run(news, text)
