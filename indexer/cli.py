@@ -20,9 +20,10 @@ from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
 from .info import index_info
 from .results import SearchResults
-from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, open_searcher, search
-from .store import open_index
-from .sync import sync
+from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, reading, search
+from .store import LOCK_TIMEOUT
+from .sync import SyncReport, sync
+from .watch import follow
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -84,16 +85,44 @@ def cli() -> None:
 @settings_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or warnings, only the summary.")
-def index_command(config: Config, rebuild: bool, quiet: bool) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Say what the run is doing, step by step.")
+@click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for another seedsearch process updating the index.")
+def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
+                  lock_timeout: float) -> None:
     """Build the index, or bring it in step with the corpus."""
+    def stage(name: str) -> None:
+        if verbose:
+            click.echo(f"{name}…", err=True)
+
+    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        report = sync(config, rebuild=rebuild, warn=_warner(quiet), progress=progress,
+                      stage=stage, lock_timeout=lock_timeout)
+    click.echo(_summary(config, report), err=True)
+
+
+@cli.command("watch")
+@settings_options
+@click.option("--quiet", "-q", is_flag=True, help="Only the summary of each sync.")
+def watch_command(config: Config, quiet: bool) -> None:
+    """Keep the index in step with the corpus as files change (Ctrl+C to stop)."""
+    click.echo(f"Watching {config.corpus} (Ctrl+C to stop)", err=True)
+    try:
+        follow(config, lambda report: click.echo(_summary(config, report), err=True),
+               warn=_warner(quiet))
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+
+
+def _warner(quiet: bool) -> Callable[[str], None]:
     def warn(message: str) -> None:
         if not quiet:
             click.echo(f"warning: {message}", err=True)
+    return warn
 
-    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        report = sync(config, rebuild=rebuild, warn=warn, progress=progress)
-    action = "Built" if report.rebuilt else "Updated"
-    click.echo(f"{action} {config.index}: {report.summary()}", err=True)
+
+def _summary(config: Config, report: SyncReport) -> str:
+    return f"{'Built' if report.rebuilt else 'Updated'} {config.index}: {report.summary()}"
 
 
 @contextmanager
@@ -132,8 +161,7 @@ def search_command(config: Config, words: tuple[str, ...], limit: int, page: int
                    as_json: bool, no_color: bool) -> None:
     """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:."""
     text = " ".join(words)
-    ix = open_index(config)
-    with open_searcher(ix) as searcher:
+    with reading(config) as searcher:
         results = search(searcher, text, page=page, per_page=limit, sort=sort,
                          language=config.language)
     if results.notice:

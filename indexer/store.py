@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
@@ -28,6 +28,7 @@ from .schema import SCHEMA_VERSION, build_schema
 CURRENT = "CURRENT"
 SETTINGS_FILE = "settings.json"
 LOCK_FILE = "write.lock"
+READERS_FILE = "readers.lock"
 LOCK_TIMEOUT = 30.0
 
 
@@ -60,18 +61,72 @@ def read_settings(generation: Path) -> IndexSettings | None:
 
 
 def open_index(config: Config) -> FileIndex:
-    """The live index, checked against the configured settings."""
-    generation = current_generation(config.index)
-    if generation is None:
-        raise IndexNotFound(f"No index at {config.index}.",
-                            f"Build it with: seedsearch index --corpus {config.corpus}")
+    """The live index, checked against the configured settings.
+
+    Hold a `Lease` on its generation while using it (see `lease_index`) so a
+    rebuild does not delete it under you.
+    """
+    index, lease = lease_index(config)
+    lease.release()
+    return index
+
+
+def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
+    """The live index and a lease that keeps its generation on disk until released."""
+    for _ in range(20):
+        generation = current_generation(config.index)
+        if generation is None:
+            raise IndexNotFound(f"No index at {config.index}.",
+                                f"Build it with: seedsearch index --corpus {config.corpus}")
+        lease = Lease.take(generation)
+        if lease is None:
+            continue  # replaced and removed between reading CURRENT and taking the lease
+        try:
+            _check_settings(config, generation)
+            return whoosh_index.open_dir(str(generation)), lease
+        except FileNotFoundError:
+            lease.release()  # a commit replaced the table of contents as we read it
+        except BaseException:
+            lease.release()
+            raise
+    raise IndexNotFound(f"The index at {config.index} keeps changing; try again.")
+
+
+def _check_settings(config: Config, generation: Path) -> None:
     built_with = read_settings(generation)
     wanted = IndexSettings.of(config)
     if built_with != wanted:
         raise SettingsMismatch(
             f"The index at {config.index} was built with {built_with}, not {wanted}.",
             f"Rebuild it with: seedsearch index --rebuild --language {config.language}")
-    return whoosh_index.open_dir(str(generation))
+
+
+class Lease:
+    """A shared lock on a generation's READERS file: "someone is reading this".
+
+    The cleaner takes the same lock exclusively before removing a generation,
+    so a generation in use by any process is never removed.
+    """
+
+    def __init__(self, handle: IO[str]) -> None:
+        self._handle: IO[str] | None = handle
+
+    @classmethod
+    def take(cls, generation: Path) -> "Lease | None":
+        try:
+            handle = open(generation / READERS_FILE)
+        except FileNotFoundError:
+            return None
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        if not generation.exists():  # removed while we waited for the lock
+            handle.close()
+            return None
+        return cls(handle)
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing drops the lock
+            self._handle = None
 
 
 def create_generation(config: Config) -> tuple[Path, FileIndex]:
@@ -82,24 +137,64 @@ def create_generation(config: Config) -> tuple[Path, FileIndex]:
     generation.mkdir()
     settings = json.dumps(asdict(IndexSettings.of(config)), indent=2)
     (generation / SETTINGS_FILE).write_text(settings + "\n")
+    (generation / READERS_FILE).touch()
     return generation, whoosh_index.create_in(str(generation), build_schema(config.language))
 
 
 def publish(generation: Path) -> None:
-    """Make `generation` the live one with an atomic rename, then drop the others."""
+    """Make `generation` the live one with an atomic rename, then drop unused others."""
     index_dir = generation.parent
     pending = index_dir / f"{CURRENT}.tmp"
-    pending.write_text(generation.name + "\n")
-    with open(pending) as handle:
+    with open(pending, "w") as handle:
+        handle.write(generation.name + "\n")
+        handle.flush()
         os.fsync(handle.fileno())
     os.replace(pending, index_dir / CURRENT)
-    remove_other_generations(generation)
+    _fsync_dir(index_dir)
+    remove_unused_generations(index_dir)
 
 
-def remove_other_generations(live: Path) -> None:
-    for other in live.parent.glob("gen-*"):
-        if other != live and other.is_dir():
-            shutil.rmtree(other, ignore_errors=True)
+def _fsync_dir(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove_unused_generations(index_dir: Path) -> list[str]:
+    """Remove generations that are neither live nor leased by a reader.
+
+    Call with the write lock held: then a generation that is not live is
+    either superseded or the leftover of a killed run, never one being built.
+    """
+    live = current_generation(index_dir)
+    removed = []
+    for other in sorted(index_dir.glob("gen-*")):
+        if other == live or not other.is_dir():
+            continue
+        if _remove_if_unleased(other):
+            removed.append(other.name)
+    for leftover in index_dir.glob("trash-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    return removed
+
+
+def _remove_if_unleased(generation: Path) -> bool:
+    try:
+        handle = open(generation / READERS_FILE)
+    except FileNotFoundError:  # a build killed before it was set up
+        shutil.rmtree(generation, ignore_errors=True)
+        return True
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a reader still uses it; a later run removes it
+        trash = generation.with_name(f"trash-{generation.name}")
+        os.rename(generation, trash)  # readers waiting on the lock then see it gone
+    shutil.rmtree(trash, ignore_errors=True)
+    return True
 
 
 @contextmanager

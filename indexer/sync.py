@@ -23,10 +23,11 @@ from .config import Config
 from .errors import IndexLocked
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, ignore, is_jsonl,
                       read_jsonl, read_text_file, scan_folder)
-from .store import (IndexSettings, create_generation, current_generation, publish,
-                    read_settings, write_lock)
+from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation, publish,
+                    read_settings, remove_unused_generations, write_lock)
 
 Progress = Callable[[int, int], None]
+Stage = Callable[[str], None]
 WRITER_LIMIT_MB = 256
 
 
@@ -56,11 +57,18 @@ class SyncReport:
 
 
 def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
-         progress: Progress | None = None) -> SyncReport:
-    """Apply the corpus's changes to the index (building it when there is none)."""
+         progress: Progress | None = None, stage: Stage | None = None,
+         lock_timeout: float = LOCK_TIMEOUT) -> SyncReport:
+    """Apply the corpus's changes to the index (building it when there is none).
+
+    `stage` hears what the run is doing ("reading", "committing", ...). A run
+    killed at any moment leaves the last commit readable; the next run
+    finishes the job and removes what the killed one left behind.
+    """
     started = time.perf_counter()
     corpus = check_corpus(config.corpus)
     report = SyncReport()
+    say = stage or (lambda name: None)
 
     def warn_and_keep(message: str) -> None:
         report.warnings.append(message)
@@ -70,15 +78,18 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
         report.skipped += 1
         warn_and_keep(message)
 
-    with write_lock(config.index):
+    with write_lock(config.index, lock_timeout):
+        remove_unused_generations(config.index)
         reusable = None if rebuild else _reusable_generation(config, warn_and_keep)
         if reusable is None:
             generation, ix = create_generation(config)
         else:
             generation, ix = reusable, whoosh_index.open_dir(str(reusable))
         report.rebuilt = reusable is None
-        _apply(ix, corpus, report, warn_and_keep, skip, progress)
+        say("reading")
+        _apply(ix, corpus, report, warn_and_keep, skip, progress, say)
         if report.rebuilt:
+            say("publishing")
             publish(generation)
     report.seconds = time.perf_counter() - started
     return report
@@ -96,27 +107,47 @@ def _reusable_generation(config: Config, warn: Warn) -> Path | None:
 
 
 def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
-           progress: Progress | None) -> None:
+           progress: Progress | None, say: Stage) -> None:
     known = known_documents(ix)
-    writer = _open_writer(ix)
+    writer = LazyWriter(ix)
     try:
         seen = _write_changes(writer, known, _candidates(corpus, known, warn, skip), report,
                               skip, progress)
         for doc_id in known.keys() - seen:
-            writer.delete_by_term("id", doc_id)
+            writer.get().delete_by_term("id", doc_id)
             report.removed += 1
-        writer.commit()
+        if writer.opened:
+            say("committing")
+            writer.get().commit()
     except BaseException:
         writer.cancel()
         raise
 
 
-def _open_writer(ix: FileIndex) -> IndexWriter:
-    try:
-        return ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB, compound=False)
-    except LockError:
-        raise IndexLocked("The index is locked by another writer.",
-                          "Wait for it to finish, then run the command again.") from None
+class LazyWriter:
+    """Opens Whoosh's writer at the first change, so a run with none writes nothing."""
+
+    def __init__(self, ix: FileIndex) -> None:
+        self._ix = ix
+        self._writer: IndexWriter | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._writer is not None
+
+    def get(self) -> IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB,
+                                               compound=False)
+            except LockError:
+                raise IndexLocked("The index is locked by another writer.",
+                                  "Wait for it to finish, then run the command again.") from None
+        return self._writer
+
+    def cancel(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
 
 
 def known_documents(ix: FileIndex) -> dict[str, Known]:
@@ -161,7 +192,7 @@ def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], warn: Wa
             skip(str(error))
 
 
-def _write_changes(writer: IndexWriter, known: dict[str, Known],
+def _write_changes(writer: LazyWriter, known: dict[str, Known],
                    candidates: tuple[int, Iterator[Candidate]], report: SyncReport,
                    skip: Warn, progress: Progress | None) -> set[str]:
     total, stream = candidates
@@ -177,10 +208,10 @@ def _write_changes(writer: IndexWriter, known: dict[str, Known],
         if article is None or (before and before.content_hash == article.content_hash):
             report.unchanged += 1
         elif before:
-            writer.update_document(**document(article))
+            writer.get().update_document(**document(article))
             report.updated += 1
         else:
-            writer.add_document(**document(article))
+            writer.get().add_document(**document(article))
             report.added += 1
     return seen
 

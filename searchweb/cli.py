@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+import threading
 
 import click
 import waitress
 
-from indexer import Config, sync
+from indexer import Config, SyncReport, sync
 from indexer.cli import settings_options
+from indexer.watch import follow
 
 from . import create_app
 
@@ -34,10 +36,16 @@ def is_loopback(host: str) -> bool:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Worker threads answering requests.")
-def serve(config: Config, host: str, port: int, threads: int) -> None:
+@click.option("--watch", is_flag=True,
+              help="Keep following the corpus: changed files are searchable within seconds.")
+def serve(config: Config, host: str, port: int, threads: int, watch: bool) -> None:
     """Index the corpus when needed, then serve the search page and API."""
-    report = sync(config, warn=lambda message: click.echo(f"warning: {message}", err=True))
+    report = sync(config, warn=_warn)
     click.echo(f"Index {config.index}: {report.summary()}", err=True)
+    stop = threading.Event()
+    if watch:
+        threading.Thread(target=follow, name="seedsearch-watch", daemon=True,
+                         args=(config, _report_change, _warn, stop)).start()
     if not is_loopback(host):
         click.echo(f"warning: listening on {host}, reachable from other machines", err=True)
     app = create_app({"corpus": config.corpus, "index": config.index,
@@ -51,3 +59,15 @@ def serve(config: Config, host: str, port: int, threads: int) -> None:
         server.run()
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
+    finally:
+        stop.set()
+        app.extensions["seedsearch"].close()
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _report_change(report: SyncReport) -> None:
+    if report.added or report.updated or report.removed or report.rebuilt:
+        click.echo(f"Index updated: {report.summary()}", err=True)
