@@ -119,9 +119,21 @@ def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Wa
         if writer.opened:
             say("committing")
             writer.get().commit()
+        else:
+            _remove_orphan_segments(ix)
     except BaseException:
         writer.cancel()
         raise
+
+
+def _remove_orphan_segments(ix: FileIndex) -> None:
+    """Files of segments no commit refers to: what a writer killed after its commit left.
+
+    A writer that commits cleans these itself; a run with nothing to write
+    does it here.
+    """
+    toc = ix._read_toc()
+    whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
 
 
 class LazyWriter:

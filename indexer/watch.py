@@ -28,12 +28,17 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
     A failed sync (a locked index, a corpus briefly missing) is reported
     through `warn` and retried at the next change.
     """
-    _sync_and_report(config, on_sync, warn)
     corpus = config.corpus.resolve()
     folder = corpus.parent if is_jsonl(corpus) else corpus
-    for _ in watchfiles.watch(folder, watch_filter=_relevant(config), debounce=debounce_ms,
-                              step=50, stop_event=stop, yield_on_timeout=False):
-        _sync_and_report(config, on_sync, warn)
+    first = True
+    # Yielding on timeout tells us when the watcher is running; only then is the
+    # first full sync made, so nothing changed in between can be missed.
+    for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
+                                    debounce=debounce_ms, step=50, stop_event=stop,
+                                    rust_timeout=500, yield_on_timeout=True):
+        if first or changes:
+            _sync_and_report(config, on_sync, warn)
+        first = False
 
 
 def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn) -> None:

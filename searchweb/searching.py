@@ -1,8 +1,11 @@
 """One index per process, one searcher per thread, refreshed on every request.
 
-A Whoosh searcher sees the index as it was when it opened; `refresh()` moves
-it to the latest commit cheaply (unchanged segments are reused). A rebuild
-publishes a new generation, which is noticed here and opened in its place.
+A Whoosh searcher sees the index as it was when it opened. When a commit has
+happened since, the thread gets a new searcher. Whoosh's own `refresh()` is
+not used: in 2.7.5 it reuses segment readers with their old deletion lists
+(an edited article would match both its old and new text) and even brings
+back segments a merge removed. A rebuild publishes a new generation, which is
+noticed here and opened in its place.
 """
 
 from __future__ import annotations
@@ -41,12 +44,12 @@ class SearchService:
         thread = threading.get_ident()
         with self._lock:
             held = self._searchers.get(thread)
-        if held is None or held[0] is not index:
+        if held is not None and held[0] is index and held[1].up_to_date():
+            searcher = held[1]
+        else:
             if held is not None:
                 held[1].close()
             searcher = open_searcher(index)
-        else:
-            searcher = held[1].refresh()
         with self._lock:
             self._searchers[thread] = (index, searcher)
         return searcher

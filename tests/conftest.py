@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import time
+import urllib.request
 import tarfile
 from pathlib import Path
 
@@ -124,3 +128,71 @@ def app(web_config: Config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+STORIES = 1500
+PADDING = " ".join(f"word{n}" for n in range(120))
+
+
+def story(number: int, version: int) -> str:
+    return f"Story {number} v{version}\n\nVersion {version} of story {number}. {PADDING}\n"
+
+
+def write_version(corpus: Path, version: int) -> None:
+    """Version 1: stories 0..1499. Version 2: each rewritten, 200 deleted, 300 added."""
+    numbers = range(STORIES) if version == 1 else range(200, STORIES + 300)
+    if version == 2:
+        for number in range(200):
+            (corpus / f"s{number:04d}.txt").unlink()
+    for number in numbers:
+        write(corpus, f"s{number:04d}.txt", story(number, version))
+
+
+@pytest.fixture(scope="session")
+def stories(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """An index of version 1 of the stories: a template that tests copy (`copy_of`)."""
+    folder = tmp_path_factory.mktemp("stories")
+    config = Config(corpus=folder / "corpus", index=folder / "index")
+    config.corpus.mkdir()
+    write_version(config.corpus, 1)
+    sync(config)
+    return config
+
+
+def copy_of(template: Config, folder: Path) -> Config:
+    config = Config(corpus=folder / "corpus", index=folder / "index")
+    shutil.copytree(template.corpus, config.corpus)
+    shutil.copytree(template.index, config.index)
+    return config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Poll `url` until it answers 200 (bounded); fail if the server exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+def poll(check, timeout: float = 10.0, interval: float = 0.05):
+    """Call `check` until it returns something truthy; return it and the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        value = check()
+        if value:
+            return value, time.monotonic() - started
+        time.sleep(interval)
+    raise TimeoutError(f"not true within {timeout} s")

@@ -150,3 +150,46 @@ def test_link_leaving_the_corpus_is_skipped_and_counted(seed_config, tmp_path: P
     report = sync(seed_config)
     assert report.skipped == 1 and "link.txt" in report.warnings[0]
     assert doc_ids(seed_config) == {SEED_ID}
+
+
+def found(config: Config, text: str) -> list[str]:
+    from indexer.searching import reading, search
+
+    with reading(config) as searcher:
+        return [hit.id for hit in search(searcher, text, per_page=100).hits]
+
+
+def count(config: Config) -> int:
+    with open_index(config).searcher() as searcher:
+        return searcher.doc_count()
+
+
+def test_each_change_shows_in_search_results_and_counts(seed_config):
+    corpus = seed_config.corpus
+    write(corpus, "a/zebra.txt", "Zebra news\n\nThe zebra escaped from the zoo.")
+    sync(seed_config)
+    assert (found(seed_config, "zebra"), count(seed_config)) == (["a/zebra.txt"], 2)
+
+    write(corpus, "a/zebra.txt", "Okapi news\n\nThe okapi escaped from the zoo.")
+    sync(seed_config)
+    assert found(seed_config, "zebra") == [] and found(seed_config, "okapi") == ["a/zebra.txt"]
+
+    (corpus / "b").mkdir()
+    os.rename(corpus / "a" / "zebra.txt", corpus / "b" / "okapi.txt")
+    sync(seed_config)
+    assert (found(seed_config, "okapi"), count(seed_config)) == (["b/okapi.txt"], 2)
+
+    os.remove(corpus / "b" / "okapi.txt")
+    for _ in range(3):  # a deleted article never comes back
+        sync(seed_config)
+        assert (found(seed_config, "okapi"), count(seed_config)) == ([], 1)
+    sync(seed_config, rebuild=True)
+    assert (found(seed_config, "okapi"), count(seed_config)) == ([], 1)
+
+
+def test_touch_without_change_keeps_the_document(seed_config):
+    path = seed_config.corpus / SEED_ID
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    report = sync(seed_config)
+    assert (report.unchanged, report.updated, count(seed_config)) == (1, 0, 1)
+    assert found(seed_config, "kidnappings") == [SEED_ID]

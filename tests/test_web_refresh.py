@@ -23,10 +23,19 @@ def test_new_commits_and_rebuilds_are_seen_without_restart(web_config, tmp_path)
     sync(config)
     assert client.get("/api/search?q=zeppelin").get_json()["hits"][0]["id"] == "new/zeppelin.txt"
 
-    (corpus / "new" / "zeppelin.txt").unlink()
-    sync(config, rebuild=True)
+    write(corpus, "new/zeppelin.txt", "Balloon returns\n\nA balloon flew over the harbour.")
+    sync(config)  # Whoosh's refresh() would still match the old text here
     assert client.get("/api/search?q=zeppelin").get_json()["total"] == 0
-    assert client.get("/healthz").get_json()["documents"] == 26
+    assert client.get("/api/search?q=balloon").get_json()["total"] == 1
+
+    (corpus / "new" / "zeppelin.txt").unlink()
+    sync(config)
+    assert client.get("/api/search?q=balloon").get_json()["total"] == 0
+
+    write(corpus, "new/okapi.txt", "Okapi\n\nAn okapi.")
+    sync(config, rebuild=True)
+    assert client.get("/api/search?q=okapi").get_json()["total"] == 1
+    assert client.get("/healthz").get_json()["documents"] == 27
     app.extensions["seedsearch"].close()
 
 

@@ -1,0 +1,64 @@
+"""Searches an index in a loop until told to stop, counting failures (a test helper).
+
+Two threads: one opens a fresh leased searcher per query (as the CLI does),
+one keeps a refreshed per-thread searcher (as the web app does).
+Usage: python -m tests.searcher_loop CORPUS INDEX STOPFILE
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from indexer import Config, search
+from indexer.searching import reading
+from searchweb.searching import SearchService
+
+QUERIES = ["story version", "version 2", "story 1200", "padding word7", '"story 5"']
+
+
+def loop(name: str, run, stop: Path, totals: dict) -> None:
+    done = failed = 0
+    deadline = time.monotonic() + 300
+    while not stop.exists() and time.monotonic() < deadline:
+        try:
+            run(QUERIES[done % len(QUERIES)])
+            done += 1
+        except Exception:  # noqa: BLE001 - counting every failure is the point
+            failed += 1
+            totals.setdefault("errors", []).append(traceback.format_exc(limit=3))
+    totals[name] = {"searches": done, "failed": failed}
+
+
+def main() -> None:
+    corpus, index, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    config = Config(corpus=corpus, index=index)
+    service = SearchService(config)
+    totals: dict = {}
+
+    def fresh(text: str) -> None:
+        with reading(config) as searcher:
+            search(searcher, text)
+
+    def refreshed(text: str) -> None:
+        search(service.searcher(), text)
+
+    threads = [threading.Thread(target=loop, args=(name, run, stop, totals))
+               for name, run in (("fresh", fresh), ("refreshed", refreshed))]
+    for thread in threads:
+        thread.start()
+    print("started", flush=True)
+    for thread in threads:
+        thread.join()
+    with reading(config) as searcher:
+        totals["final_documents"] = searcher.doc_count()
+    service.close()
+    print(json.dumps(totals), flush=True)
+
+
+if __name__ == "__main__":
+    main()

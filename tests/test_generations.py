@@ -1,0 +1,76 @@
+"""Generations: a rebuild never pulls an index from under a reader; leftovers are removed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from indexer import open_searcher, search, sync
+from indexer.cli import cli
+from indexer.searching import reading
+from indexer.store import current_generation, lease_index, write_lock
+
+from .conftest import ROOT, SEED_ID
+
+
+def generations(config) -> list[str]:
+    return sorted(p.name for p in config.index.glob("gen-*"))
+
+
+def test_rebuild_keeps_a_leased_generation_until_it_is_released(seed_config):
+    old = current_generation(seed_config.index)
+    index, lease = lease_index(seed_config)
+    with open_searcher(index) as searcher:
+        sync(seed_config, rebuild=True)
+        assert old.exists() and current_generation(seed_config.index) != old
+        assert search(searcher, "kidnappings").hits[0].id == SEED_ID  # still answers
+    lease.release()
+    sync(seed_config)
+    assert not old.exists()
+    assert generations(seed_config) == [current_generation(seed_config.index).name]
+
+
+def test_leftovers_of_a_killed_build_are_removed(seed_config):
+    (seed_config.index / "gen-000099").mkdir()  # a build killed before it was set up
+    (seed_config.index / "trash-gen-000007").mkdir()
+    sync(seed_config)
+    assert generations(seed_config) == [current_generation(seed_config.index).name]
+    assert not list(seed_config.index.glob("trash-*"))
+
+
+def test_a_reader_never_sees_a_missing_index_during_rebuilds(seed_config):
+    for _ in range(5):
+        sync(seed_config, rebuild=True)
+        with reading(seed_config) as searcher:
+            assert searcher.doc_count() == 1
+
+
+def test_no_op_sync_writes_nothing(seed_config):
+    toc = sorted(p.name for p in current_generation(seed_config.index).glob("*.toc"))
+    sync(seed_config)
+    assert sorted(p.name for p in current_generation(seed_config.index).glob("*.toc")) == toc
+
+
+def test_second_index_process_waits_then_says_so(seed_config, runner):
+    with write_lock(seed_config.index):
+        result = runner.invoke(cli, ["index", "--corpus", str(seed_config.corpus), "--index",
+                                     str(seed_config.index), "--lock-timeout", "0.3"])
+    assert result.exit_code == 1
+    assert "Another seedsearch process is updating" in result.stderr
+    assert "waited 0.3 s" in result.stderr and "run the command again" in result.stderr
+
+
+def test_second_index_process_runs_once_the_first_is_done(seed_config):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from indexer.store import write_lock\n"
+         "with write_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(1)",
+         str(seed_config.index)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert holder.stdout.readline().strip() == "held"
+    done = subprocess.run([sys.executable, "-m", "indexer", "index", "--corpus",
+                           str(seed_config.corpus), "--index", str(seed_config.index)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    holder.wait(timeout=10)
+    holder.stdout.close()
+    assert done.returncode == 0, done.stderr
+    assert "1 unchanged" in done.stderr
