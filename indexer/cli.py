@@ -6,10 +6,12 @@ become `click.ClickException`s that say what to run next.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 from functools import wraps
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, Iterator
@@ -18,6 +20,7 @@ import click
 
 from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
+from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .info import index_info
 from .results import SearchResults
 from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, reading, search
@@ -112,6 +115,48 @@ def watch_command(config: Config, quiet: bool) -> None:
                warn=_warner(quiet))
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
+
+
+@cli.command("eval")
+@click.option("--corpus", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The collection: a .jsonl(.gz) file or a folder of .txt files.")
+@click.option("--queries", required=True, type=click.Path(path_type=Path),
+              help="Queries: JSON Lines {id, text} (maybe .gz) or TSV id<TAB>text.")
+@click.option("--qrels", required=True, type=click.Path(path_type=Path),
+              help="Judgments: TSV with a header (query-id corpus-id score) or TREC.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path),
+              help="Where to keep the collection's index [default: .seedsearch/eval/NAME].")
+@click.option("--language", default="english", show_default=True, envvar="SEEDSEARCH_LANGUAGE")
+@click.option("--metrics", default=" ".join(DEFAULT_METRICS), show_default=True,
+              help="ir-measures names, separated by spaces.")
+@click.option("--run-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the run here, in TREC format.")
+@click.option("--json", "as_json", is_flag=True, help="Print {metric: value, ..., queries: n}.")
+def eval_command(corpus: Path, queries: Path, qrels: Path, index_dir: Path | None,
+                 language: str, metrics: str, run_out: Path | None, as_json: bool) -> None:
+    """Measure ranking quality on a test collection (queries + relevance judgments)."""
+    with library_errors():
+        config = load_config({"corpus": corpus, "index": index_dir or eval_index_dir(corpus),
+                              "language": language})
+        report = evaluate(config, queries, qrels, tuple(metrics.split()))
+    if run_out:
+        write_trec_run(report.run, run_out)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+        return
+    for name, value in report.metrics.items():
+        click.echo(f"{name:>10}  {value:.4f}")
+    click.echo(f"{'queries':>10}  {report.queries}")
+    click.echo(f"index {report.index_seconds:.1f} s, search {report.search_seconds:.1f} s",
+               err=True)
+
+
+def eval_index_dir(corpus: Path) -> Path:
+    """A collection's own index folder, so evaluating never touches the main index."""
+    resolved = corpus.resolve()
+    digest = hashlib.blake2b(str(resolved).encode(), digest_size=4).hexdigest()
+    name = f"{resolved.parent.name}-{resolved.name.split('.')[0]}"
+    return Path(".seedsearch") / "eval" / f"{name}-{digest}"
 
 
 def _warner(quiet: bool) -> Callable[[str], None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import Schema
@@ -22,9 +23,12 @@ from whoosh.qparser import plugins
 from .analysis import _TOKEN
 from .articles import clean_text
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
+from .bm25f import WordQuery
 from .schema import TEXT_FIELDS
 
 MAX_QUERY_LENGTH = 1000
+_QUOTED = re.compile(r'"([^"]*)"')
+_HYPHENS = re.compile(r"[\-‐]")
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published"]}
 
@@ -43,7 +47,7 @@ def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING,
     """The parser for typed queries, or (`sentences`) for questions used as queries."""
     bonus = ranking.sentence_word_bonus if sentences else ranking.word_bonus
     boosts = {name: ranking.field_boosts.get(name, 1.0) for name in TEXT_FIELDS}
-    parser = QueryParser(None, schema, plugins=[
+    parser = NewsQueryParser(schema, ranking, plugins=[
         WhitespacePlugin(), plugins.SingleQuotePlugin(), plugins.FieldsPlugin(),
         PhrasePlugin(), RangePlugin(), GroupPlugin(), OperatorsPlugin(),
         WordsPlusMinusPlugin(), plugins.BoostPlugin(),
@@ -51,6 +55,17 @@ def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING,
     parser.add_plugin(FieldAliasPlugin(_FIELD_ALIASES))
     parser.add_plugin(MultifieldPlugin(TEXT_FIELDS, fieldboosts=boosts))
     return parser
+
+
+class NewsQueryParser(QueryParser):
+    """Whoosh's parser, whose word-over-fields queries are scored with BM25F."""
+
+    def __init__(self, schema: Schema, ranking: Ranking, **options: Any) -> None:
+        super().__init__(None, schema, **options)
+        self.ranking = ranking
+
+    def parse(self, text: str, normalize: bool = True, debug: bool = False) -> wq.Query:
+        return as_bm25f(super().parse(text, normalize=normalize, debug=debug), self.ranking)
 
 
 class WordsPlusMinusPlugin(PlusMinusPlugin):
@@ -83,6 +98,28 @@ class WordsPlusMinusPlugin(PlusMinusPlugin):
         return result
 
 
+def as_bm25f(q: wq.Query, ranking: Ranking) -> wq.Query:
+    """Each word searched over the text fields becomes one BM25F `WordQuery`."""
+    if not ranking.bm25f:
+        return q
+    if isinstance(q, wq.Or) and not isinstance(q, CoordinatedOr) and _is_word_over_fields(q):
+        weights = {term.fieldname: term.boost for term in q.subqueries}
+        text = q.subqueries[0].text
+        return WordQuery(text, weights, k1=ranking.k1,
+                         b={f: ranking.field_b.get(f, ranking.b) for f in weights},
+                         boost=q.boost, title_bonus=ranking.title_bonus)
+    if isinstance(q, (wq.CompoundQuery, wq.Not)):
+        return q.apply(lambda child: as_bm25f(child, ranking))
+    return q
+
+
+def _is_word_over_fields(q: wq.Or) -> bool:
+    terms = q.subqueries
+    fielded = all(type(t) is wq.Term and t.fieldname in TEXT_FIELDS for t in terms)
+    return (len(terms) > 1 and fielded and len({t.text for t in terms}) == 1
+            and len({t.fieldname for t in terms}) == len(terms))
+
+
 def parse(parser: QueryParser, text: str) -> ParsedQuery:
     """The query as written when it parses cleanly, else its plain words."""
     text = clean_text(text)[:MAX_QUERY_LENGTH]
@@ -97,9 +134,40 @@ def parse(parser: QueryParser, text: str) -> ParsedQuery:
 
 
 def parse_plain(parser: QueryParser, text: str) -> ParsedQuery:
-    """Bag-of-words: every word ranked, no operators (for sentences as queries)."""
-    plain = plain_words(clean_text(text)[:MAX_QUERY_LENGTH])
-    return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery)
+    """Bag-of-words for sentences used as queries: every word ranked, no operators,
+    but "quoted phrases" (when the quotes pair up) still searched as phrases."""
+    pieces = _QUOTED.split(clean_text(text)[:MAX_QUERY_LENGTH])
+    if len(pieces) % 2 == 0:  # an unpaired quote: no phrases at all
+        pieces = ["".join(pieces)]
+    # Outside quotes a hyphenated word is its words: "three-dimensional" must not
+    # demand the phrase (docs/ranking.md, experiment 3).
+    words = [plain_words(piece) if number % 2 else _HYPHENS.sub(" ", plain_words(piece))
+             for number, piece in enumerate(pieces)]
+    plain = " ".join(f'"{piece}"' if number % 2 and piece else piece
+                     for number, piece in enumerate(words) if piece)
+    if not plain:
+        return ParsedQuery(text, wq.NullQuery)
+    return ParsedQuery(text, with_proximity(parser.parse(plain), parser.ranking))
+
+
+def _word_text(q: wq.Query) -> str | None:
+    if isinstance(q, WordQuery):
+        return q.text
+    if isinstance(q, wq.Or) and _is_word_over_fields(q):
+        return q.subqueries[0].text
+    return None
+
+
+def with_proximity(q: wq.Query, ranking: Ranking) -> wq.Query:
+    """Reward documents where consecutive query words stand close together."""
+    if not ranking.proximity or not isinstance(q, CoordinatedOr):
+        return q
+    words = [_word_text(w) for w in q.subqueries]
+    words = [w for w in words if w]
+    pairs = [wq.Phrase(field, [a, b], slop=ranking.proximity_slop, boost=ranking.proximity)
+             for a, b in zip(words, words[1:], strict=False) if a != b
+             for field in ranking.proximity_fields]
+    return CoordinatedOr([q, *pairs], bonus=1e-9) if pairs else q
 
 
 def plain_words(text: str) -> str:

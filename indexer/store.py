@@ -113,9 +113,9 @@ class Lease:
 
     @classmethod
     def take(cls, generation: Path) -> "Lease | None":
-        try:
-            handle = open(generation / READERS_FILE)
-        except FileNotFoundError:
+        try:  # created when missing: indexes built before leases existed have none
+            handle = open(generation / READERS_FILE, "a+")
+        except FileNotFoundError:  # the generation itself is gone
             return None
         fcntl.flock(handle, fcntl.LOCK_SH)
         if not generation.exists():  # removed while we waited for the lock
