@@ -143,6 +143,8 @@ def parse_plain(parser: QueryParser, text: str) -> ParsedQuery:
     # demand the phrase (docs/ranking.md, experiment 3).
     words = [plain_words(piece) if number % 2 else _HYPHENS.sub(" ", plain_words(piece))
              for number, piece in enumerate(pieces)]
+    words = [piece if number % 2 else _without(piece, parser.ranking.request_words)
+             for number, piece in enumerate(words)]
     plain = " ".join(f'"{piece}"' if number % 2 and piece else piece
                      for number, piece in enumerate(words) if piece)
     if not plain:
@@ -156,6 +158,10 @@ def _word_text(q: wq.Query) -> str | None:
     if isinstance(q, wq.Or) and _is_word_over_fields(q):
         return q.subqueries[0].text
     return None
+
+
+def _without(text: str, unwanted: frozenset[str]) -> str:
+    return " ".join(word for word in text.split() if word.lower() not in unwanted)
 
 
 def with_proximity(q: wq.Query, ranking: Ranking) -> wq.Query:

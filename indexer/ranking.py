@@ -20,6 +20,16 @@ from whoosh.qparser import syntax
 from whoosh.util import make_binary_tree
 
 
+# Words with which people phrase an information request ("are there any papers
+# available on…", "what is known regarding…"); in a question they say nothing
+# about the topic. Removed from sentence queries only, never from the index.
+REQUEST_WORDS = frozenset("""
+anyone available papers paper possible information known obtain regarding pertaining
+concerning literature reports report find exist exists investigated made done give
+discussed describe described determine determined
+""".split())
+
+
 @dataclass(frozen=True)
 class Ranking:
     """One ranking configuration; the default serves every corpus.
@@ -41,6 +51,8 @@ class Ranking:
     proximity: float = 0.1  # sentence queries: weight of each consecutive word pair...
     proximity_slop: int = 6  # ...found within this many words
     proximity_fields: tuple[str, ...] = ("title", "body")
+    # sentence queries: words that phrase a request rather than name its topic
+    request_words: frozenset[str] = REQUEST_WORDS
 
     def weighting(self) -> scoring.WeightingModel:
         return scoring.BM25F(B=self.b, K1=self.k1)

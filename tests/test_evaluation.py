@@ -122,8 +122,8 @@ def test_quoted_phrases_stay_phrases_in_sentences(collection, tmp_path):
 
 
 # Floors at the figures reached (docs/ranking.md). The aims are 0.690 and 0.400:
-# SciFact passes it; Cranfield (0.393) does not yet.
-@pytest.mark.parametrize("name, target", [("scifact", 0.695), ("cranfield", 0.390)])
+# SciFact passes it (0.698); Cranfield (0.399) does not yet.
+@pytest.mark.parametrize("name, target", [("scifact", 0.695), ("cranfield", 0.395)])
 def test_default_ranking_keeps_its_measured_quality(name, target, tmp_path):
     folder = needs_shared(CORPORA / name)
     report = evaluate(Config(corpus=folder / "corpus.jsonl.gz", index=tmp_path / "index"),

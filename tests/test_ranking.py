@@ -85,3 +85,12 @@ def test_seed_is_the_top_hit_for_its_headline_among_other_news(bbc_tree, tmp_pat
                      "end to Mexico's drug war", "Mexico's drug war", "drug war"):
             assert search(searcher, text).hits[0].id == SEED_ID, text
             assert search(searcher, text, plain=True).hits[0].id == SEED_ID, text
+
+
+def test_request_words_leave_sentence_queries_but_not_typed_ones():
+    schema = build_schema()
+    sentence = parse_plain(build_parser(schema, sentences=True),
+                           "are there any papers available on flutter").query
+    assert isinstance(sentence, WordQuery) and sentence.text == "flutter"
+    typed = parse(build_parser(schema), "papers available on flutter").query
+    assert [w.text for w in typed.subqueries] == ["paper", "avail", "flutter"]
