@@ -91,8 +91,10 @@ def cli() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Say what the run is doing, step by step.")
 @click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait for another seedsearch process updating the index.")
+@click.option("--procs", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes analysing documents (worth it for large first builds).")
 def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
-                  lock_timeout: float) -> None:
+                  lock_timeout: float, procs: int) -> None:
     """Build the index, or bring it in step with the corpus."""
     def stage(name: str) -> None:
         if verbose:
@@ -100,7 +102,7 @@ def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
 
     with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
         report = sync(config, rebuild=rebuild, warn=_warner(quiet), progress=progress,
-                      stage=stage, lock_timeout=lock_timeout)
+                      stage=stage, lock_timeout=lock_timeout, procs=procs)
     click.echo(_summary(config, report), err=True)
 
 

@@ -9,6 +9,7 @@ publishes it atomically.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ class SyncReport:
 
 def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
          progress: Progress | None = None, stage: Stage | None = None,
-         lock_timeout: float = LOCK_TIMEOUT) -> SyncReport:
+         lock_timeout: float = LOCK_TIMEOUT, procs: int = 1) -> SyncReport:
     """Apply the corpus's changes to the index (building it when there is none).
 
     `stage` hears what the run is doing ("reading", "committing", ...). A run
@@ -87,12 +88,21 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
             generation, ix = reusable, whoosh_index.open_dir(str(reusable))
         report.rebuilt = reusable is None
         say("reading")
-        _apply(ix, corpus, report, warn_and_keep, skip, progress, say)
+        _apply(ix, corpus, report, warn_and_keep, skip, progress, say,
+               usable_procs(procs, warn_and_keep))
         if report.rebuilt:
             say("publishing")
             publish(generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def usable_procs(procs: int, warn: Warn) -> int:
+    """Worker processes Whoosh can use here: its writer needs the "fork" start method."""
+    if procs > 1 and multiprocessing.get_start_method(allow_none=False) != "fork":
+        warn(f"--procs {procs} needs the 'fork' start method; indexing in one process")
+        return 1
+    return max(1, procs)
 
 
 def _reusable_generation(config: Config, warn: Warn) -> Path | None:
@@ -107,9 +117,9 @@ def _reusable_generation(config: Config, warn: Warn) -> Path | None:
 
 
 def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
-           progress: Progress | None, say: Stage) -> None:
+           progress: Progress | None, say: Stage, procs: int = 1) -> None:
     known = known_documents(ix)
-    writer = LazyWriter(ix)
+    writer = LazyWriter(ix, procs)
     try:
         seen = _write_changes(writer, known, _candidates(corpus, known, warn, skip), report,
                               skip, progress)
@@ -137,10 +147,15 @@ def _remove_orphan_segments(ix: FileIndex) -> None:
 
 
 class LazyWriter:
-    """Opens Whoosh's writer at the first change, so a run with none writes nothing."""
+    """Opens Whoosh's writer at the first change, so a run with none writes nothing.
 
-    def __init__(self, ix: FileIndex) -> None:
+    With `procs` > 1, Whoosh's multi-process writer analyses documents in
+    worker processes, each writing its own segment (`multisegment`).
+    """
+
+    def __init__(self, ix: FileIndex, procs: int = 1) -> None:
         self._ix = ix
+        self._procs = procs
         self._writer: IndexWriter | None = None
 
     @property
@@ -150,8 +165,9 @@ class LazyWriter:
     def get(self) -> IndexWriter:
         if self._writer is None:
             try:
+                parallel = {"procs": self._procs, "multisegment": True} if self._procs > 1 else {}
                 self._writer = self._ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB,
-                                               compound=False)
+                                               compound=False, **parallel)
             except LockError:
                 raise IndexLocked("The index is locked by another writer.",
                                   "Wait for it to finish, then run the command again.") from None

@@ -193,3 +193,23 @@ def test_touch_without_change_keeps_the_document(seed_config):
     report = sync(seed_config)
     assert (report.unchanged, report.updated, count(seed_config)) == (1, 0, 1)
     assert found(seed_config, "kidnappings") == [SEED_ID]
+
+
+def test_several_processes_index_the_same_documents(tmp_path: Path):
+    from .conftest import write_version
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_version(corpus, 1)
+    one = Config(corpus=corpus, index=tmp_path / "one")
+    two = Config(corpus=corpus, index=tmp_path / "two")
+    assert sync(one).added == sync(two, procs=2).added == 1500
+    write_version(corpus, 2)
+    report = sync(two, procs=2)
+    assert (report.updated, report.added, report.removed) == (1300, 300, 200)
+    sync(one)
+    with open_index(one).searcher() as a, open_index(two).searcher() as b:
+        assert a.doc_count() == b.doc_count() == 1600
+        assert sorted(a.all_stored_fields(), key=lambda f: f["id"]) == \
+            sorted(b.all_stored_fields(), key=lambda f: f["id"])
+    assert found(one, "story 1234") == found(two, "story 1234")
