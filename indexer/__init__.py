@@ -3,6 +3,7 @@
 The public API is re-exported here; the CLI and the web app use nothing else.
 """
 
+from . import whoosh_fixes  # noqa: F401 - fixes Whoosh on import, before anything uses it
 from .articles import Article
 from .config import Config, load_config
 from .errors import (CorpusNotFound, IndexLocked, IndexNotFound, InvalidSetting, SeedsearchError,
