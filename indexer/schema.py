@@ -12,7 +12,7 @@ from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from .analysis import news_analyzer
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from whoosh import index as whoosh_index
-from whoosh.index import FileIndex
+from whoosh.index import EmptyIndexError, FileIndex
 
 from .config import Config
 from .errors import IndexLocked, IndexNotFound, SettingsMismatch
@@ -45,12 +45,17 @@ class IndexSettings:
 
 
 def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, as `CURRENT` names it (only ever a complete one).
+
+    Whoosh's `exists_in` is not used: it opens the index, and can fail while
+    a commit swaps the table of contents.
+    """
     try:
         name = (index_dir / CURRENT).read_text().strip()
     except FileNotFoundError:
         return None
     generation = index_dir / name
-    return generation if whoosh_index.exists_in(str(generation)) else None
+    return generation if name and generation.is_dir() else None
 
 
 def read_settings(generation: Path) -> IndexSettings | None:
@@ -84,8 +89,9 @@ def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
         try:
             _check_settings(config, generation)
             return whoosh_index.open_dir(str(generation)), lease
-        except FileNotFoundError:
+        except (FileNotFoundError, EmptyIndexError):
             lease.release()  # a commit replaced the table of contents as we read it
+            time.sleep(0.01)
         except BaseException:
             lease.release()
             raise

@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from indexer.analysis import NewsTokenizer, news_analyzer, stem, stop_words, terms
+from indexer.analysis import NewsAnalyzer, news_analyzer, stem, stop_words, terms
 from indexer.schema import TEXT_FIELDS, build_schema
 
 SAMPLE = ("Enrique Peña Nieto's co-operation with the U.S. on kidnappings: "
@@ -143,8 +143,10 @@ def test_french_analyzer_survives_pickle():
     assert analyzed(loaded, text) == analyzed(analyzer, text)
 
 
-def test_tokenizer_survives_pickle():
-    assert pickle.loads(pickle.dumps(NewsTokenizer())) == NewsTokenizer()
+def test_analyzer_pickles_as_its_language_only():
+    assert pickle.loads(pickle.dumps(NewsAnalyzer("french"))) == NewsAnalyzer("french")
+    assert NewsAnalyzer("french") != NewsAnalyzer("english")
+    assert len(pickle.dumps(NewsAnalyzer())) < 200
 
 
 def test_schema_survives_pickle():
