@@ -47,6 +47,8 @@ def served(corpus: Path, index: Path) -> Iterator[str]:
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"seedsearch serve exited with status {process.returncode}")
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1).close()
                 break
