@@ -12,7 +12,6 @@ Prints a Markdown table and the same figures as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,8 @@ import time
 from pathlib import Path
 
 from indexer.sources import read_jsonl
+
+from . import print_figures
 
 
 def write_tree(jsonl: Path, folder: Path) -> int:
@@ -68,10 +69,7 @@ def main() -> None:
         figures["one_touch_s"] = round(timed_index(folder, index)[0], 2)
         victim.unlink()
         figures["one_delete_s"] = round(timed_index(folder, index)[0], 2)
-    print("| figure | value |\n|---|---|")
-    for name, value in figures.items():
-        print(f"| {name} | {value} |")
-    print(json.dumps(figures))
+    print_figures(figures)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ in count and time; all traffic stays on 127.0.0.1.
 from __future__ import annotations
 
 import argparse
-import json
 import socket
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from . import print_figures
 from .queries import title_queries
 
 MAX_SECONDS = 120.0
@@ -110,10 +110,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         index = args.index or Path(scratch) / "index"
         figures = run(args.corpus, index, args.queries, args.clients)
-    print("| figure | value |\n|---|---|")
-    for name, value in figures.items():
-        print(f"| {name} | {value} |")
-    print(json.dumps(figures))
+    print_figures(figures)
 
 
 if __name__ == "__main__":
