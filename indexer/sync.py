@@ -29,7 +29,7 @@ from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_gene
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
-WRITER_LIMIT_MB = 256
+WRITER_LIMIT_MB = 128
 
 
 @dataclass(frozen=True)
