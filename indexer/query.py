@@ -43,7 +43,7 @@ class ParsedQuery:
 
 
 def build_parser(schema: Schema, ranking: Ranking = DEFAULT_RANKING,
-                 sentences: bool = False) -> QueryParser:
+                 sentences: bool = False) -> "NewsQueryParser":
     """The parser for typed queries, or (`sentences`) for questions used as queries."""
     bonus = ranking.sentence_word_bonus if sentences else ranking.word_bonus
     boosts = {name: ranking.field_boosts.get(name, 1.0) for name in TEXT_FIELDS}
@@ -120,7 +120,7 @@ def _is_word_over_fields(q: wq.Or) -> bool:
             and len({t.fieldname for t in terms}) == len(terms))
 
 
-def parse(parser: QueryParser, text: str) -> ParsedQuery:
+def parse(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     """The query as written when it parses cleanly, else its plain words."""
     text = clean_text(text)[:MAX_QUERY_LENGTH]
     problem = syntax_problem(text)
@@ -133,7 +133,7 @@ def parse(parser: QueryParser, text: str) -> ParsedQuery:
     return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery, notice)
 
 
-def parse_plain(parser: QueryParser, text: str) -> ParsedQuery:
+def parse_plain(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     """Bag-of-words for sentences used as queries: every word ranked, no operators,
     but "quoted phrases" (when the quotes pair up) still searched as phrases."""
     pieces = _QUOTED.split(clean_text(text)[:MAX_QUERY_LENGTH])
