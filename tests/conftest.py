@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -67,6 +68,15 @@ def bbc_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+def indexed_jsonl(folder: Path, records: list[dict]) -> Config:
+    """A JSONL corpus of `records` in `folder`, indexed: the small hand-made collections."""
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(record) + "\n" for record in records))
+    config = Config(corpus=corpus, index=folder / "index")
+    sync(config)
+    return config
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import pytest
@@ -15,7 +14,7 @@ from indexer.ranking import CoordinatedOr, Ranking
 from indexer.schema import build_schema
 from indexer.searching import reading, search
 
-from .conftest import SEED_ID, SEEDS
+from .conftest import SEED_ID, SEEDS, indexed_jsonl
 
 DOCS = [
     {"id": "both", "title": "Glacier", "text": "A glacier moved."},
@@ -26,12 +25,7 @@ DOCS = [
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rank")
-    corpus = folder / "c.jsonl"
-    corpus.write_text("".join(json.dumps(d) + "\n" for d in DOCS))
-    config = Config(corpus=corpus, index=folder / "index")
-    sync(config)
-    return config
+    return indexed_jsonl(tmp_path_factory.mktemp("rank"), DOCS)
 
 
 def scores(config, q):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from indexer import Config, InvalidSetting, open_index, open_searcher, search, sync
+from indexer import Config, InvalidSetting, open_index, open_searcher, search
 
-from .conftest import SEED_ID
+from .conftest import SEED_ID, indexed_jsonl
 
 ARTICLES = [
     {"id": "cartel-only", "title": "Cartels", "date": "2012-03-01T08:00:00", "section": "World",
@@ -27,12 +26,7 @@ ARTICLES = [
 
 @pytest.fixture(scope="module")
 def news(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    folder = tmp_path_factory.mktemp("news")
-    corpus = folder / "news.jsonl"
-    corpus.write_text("".join(json.dumps(article) + "\n" for article in ARTICLES))
-    config = Config(corpus=corpus, index=folder / "index")
-    sync(config)
-    return config
+    return indexed_jsonl(tmp_path_factory.mktemp("news"), ARTICLES)
 
 
 def ids(config: Config, text: str, **options) -> list[str]:

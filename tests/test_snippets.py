@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from indexer import Config, open_index, open_searcher, search, sync
+from indexer import Config, open_index, open_searcher, search
 from indexer.snippets import SNIPPET_CHARS
+
+from .conftest import indexed_jsonl
 
 CHROME = ("Email Article", "Print Article", "Share article", "Send Feedback", "Al Jazeera",
           "Topics in this article", "Featured on", "mailing list")
@@ -29,11 +30,7 @@ def small(tmp_path_factory) -> Config:
         {"id": "long", "title": "Long",
          "text": "Filler words here. " * 200 + "The harbour closed."},
     ]
-    corpus = folder / "c.jsonl"
-    corpus.write_text("".join(json.dumps(r) + "\n" for r in records))
-    config = Config(corpus=corpus, index=folder / "index")
-    sync(config)
-    return config
+    return indexed_jsonl(folder, records)
 
 
 def test_readers_word_form_is_marked_not_the_stem(seed_config):
