@@ -15,6 +15,7 @@ frequencies, then saturates once:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from whoosh import matching
@@ -67,25 +68,52 @@ class WordQuery(Query):
     def estimate_size(self, ixreader: Any) -> int:
         return max((ixreader.doc_frequency(f, self.text) for f in self.weights), default=0)
 
-    def matcher(self, searcher: Any, context: Any = None) -> matching.Matcher:
-        reader = searcher.reader()
-        top = searcher.get_parent()
-        parts = [(field, weight, reader.postings(field, self.text))
-                 for field, weight in self.weights.items() if (field, self.text) in reader]
-        if not parts:
-            return matching.NullMatcher()
+    def plan(self, top: Any) -> "WordPlan":
+        """The collection statistics this word is scored with, taken from the
+        top-level searcher so that every segment scores alike."""
         frequency = max(top.doc_frequency(field, self.text) for field in self.weights)
         documents = top.doc_count_all()
-        idf = _idf(documents, frequency)
-        norms = [(field, weight, postings, self.b.get(field, 0.75),
-                  top.avg_field_length(field, 1.0) or 1.0) for field, weight, postings in parts]
-        union = make_binary_tree(matching.UnionMatcher, [p for _, _, p in parts])
-        title = None
-        if self.title_bonus:
-            title = next(((p, b, avg) for f, _, p, b, avg in norms if f == "title"), None)
+        fields = tuple(FieldNorm(field, weight, self.b.get(field, 0.75),
+                                 top.avg_field_length(field, 1.0) or 1.0)
+                       for field, weight in self.weights.items())
         title_idf = _idf(documents, top.doc_frequency("title", self.text))
-        return BM25FMatcher(union, norms, reader, idf * self.boost, self.k1,
-                            title, title_idf * self.title_bonus * self.boost)
+        return WordPlan(self.text, fields, _idf(documents, frequency) * self.boost, self.k1,
+                        title_idf * self.title_bonus * self.boost if self.title_bonus else 0.0)
+
+    def matcher(self, searcher: Any, context: Any = None) -> matching.Matcher:
+        reader = searcher.reader()
+        parts = {field: reader.postings(field, self.text)
+                 for field in self.weights if (field, self.text) in reader}
+        if not parts:
+            return matching.NullMatcher()
+        plan = self.plan(searcher.get_parent())
+        norms = [(norm.field, norm.weight, parts[norm.field], norm.b, norm.average)
+                 for norm in plan.fields if norm.field in parts]
+        union = make_binary_tree(matching.UnionMatcher, list(parts.values()))
+        title = next(((p, b, avg) for f, _, p, b, avg in norms if f == "title"), None) \
+            if plan.title_weight else None
+        return BM25FMatcher(union, norms, reader, plan.weight, plan.k1, title, plan.title_weight)
+
+
+@dataclass(frozen=True)
+class FieldNorm:
+    """One field's part in a word's BM25F score."""
+
+    field: str
+    weight: float
+    b: float
+    average: float  # the field's average length in the whole index
+
+
+@dataclass(frozen=True)
+class WordPlan:
+    """Everything needed to score one word in any segment."""
+
+    text: str
+    fields: tuple[FieldNorm, ...]
+    weight: float  # idf x boost
+    k1: float
+    title_weight: float  # the title-only bonus: title idf x title_bonus x boost
 
 
 def _idf(documents: int, frequency: int) -> float:

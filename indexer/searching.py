@@ -16,6 +16,7 @@ from .errors import InvalidSetting
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .ranking import DEFAULT_RANKING, Ranking
 from .results import Hit, SearchResults
+from .scoring import top_results
 from .snippets import highlighter, snippet_for
 from .store import lease_index
 from .suggest import suggest
@@ -95,11 +96,14 @@ def _check_paging(page: int, per_page: int, sort: str) -> None:
 
 def _run(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: int,
          sort: str) -> tuple[list[Hit], int]:
-    options: dict[str, object] = {}
-    if sort != "relevance":
-        options = {"sortedby": _by_date(newest_first=sort == "newest"),
-                   "reverse": sort == "newest"}
-    results = searcher.search(parsed.query, limit=page * per_page, terms=True, **options)
+    limit = page * per_page
+    results = top_results(searcher, parsed.query, limit) if sort == "relevance" else None
+    if results is None:
+        options: dict[str, object] = {}
+        if sort != "relevance":
+            options = {"sortedby": _by_date(newest_first=sort == "newest"),
+                       "reverse": sort == "newest"}
+        results = searcher.search(parsed.query, limit=limit, terms=True, **options)
     highlight = highlighter()
     offset = (page - 1) * per_page
     hits = [_hit(offset + number + 1, hit, highlight)
