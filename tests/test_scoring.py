@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import query as wq
+from whoosh.highlight import Highlighter
 
 from indexer import Config, sync
 from indexer.query import build_parser, parse
 from indexer.scoring import PostingsCache, top_results
 from indexer.searching import reading, search
+from indexer.snippets import SNIPPET_CHARS, ParagraphFragmenter, PartsFormatter, highlighter
 
 from .conftest import write
 
@@ -127,3 +129,17 @@ def test_a_new_generation_is_not_served_stale_postings(tmp_path: Path) -> None:
     with reading(config) as searcher:
         found = search(searcher, "wheat")
     assert [hit.id for hit in found.hits] == ["two.txt"]
+
+
+def test_snippets_match_whoosh_own_pinpoint_highlighter(churned: Config) -> None:
+    whoosh_own = Highlighter(fragmenter=ParagraphFragmenter(maxchars=SNIPPET_CHARS, surround=80),
+                             formatter=PartsFormatter())
+    with reading(churned) as searcher:
+        parser = build_parser(searcher.schema)
+        for text in queries(40):
+            results = top_results(searcher, parse(parser, text).query, 10)
+            assert results is not None
+            for hit in results:
+                for field in ("title", "body"):
+                    assert highlighter().highlight_hit(hit, field, top=1) == \
+                        whoosh_own.highlight_hit(hit, field, top=1), (text, field)
