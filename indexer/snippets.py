@@ -8,9 +8,12 @@ highlighted is the reader's own word form, never a stem.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Iterator
 
 from whoosh.analysis import Token
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching import FilterMatcher, Matcher
 from whoosh.highlight import Formatter, Fragment, Highlighter, PinpointFragmenter
 from whoosh.searching import Hit as WhooshHit
 
@@ -117,9 +120,24 @@ class OffsetsHighlighter(Highlighter):
                 local = [d - offset for d in wanted if 0 <= d - offset < reader.doc_count_all()]
                 if local:
                     postings = reader.postings(fieldname, term)
+                    if isinstance(postings, FilterMatcher):  # deletions: top hits are live
+                        postings = postings.child
                     for docnum in local:
-                        postings.skip_to(docnum)
+                        _move_to(postings, docnum)
                         cache[docnum + offset][text] = postings.value_as("characters")
+
+
+def _move_to(postings: Matcher, docnum: int) -> None:
+    """`postings.skip_to(docnum)`, with a binary search inside the block where
+    Whoosh steps one posting at a time."""
+    if not isinstance(postings, W3LeafMatcher):
+        postings.skip_to(docnum)
+        return
+    if docnum > postings.block_max_id():
+        postings._skip_to_block(lambda: docnum > postings.block_max_id())
+    if postings._ids is None:
+        postings._read_ids()
+    postings._i = bisect_left(postings._ids, docnum, postings._i)
 
 
 def highlighter() -> Highlighter:
