@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -24,6 +26,19 @@ def start(tmp_path: Path, port: int, *options: str) -> subprocess.Popen:
         [sys.executable, "-m", "indexer", "serve", "--corpus", str(corpus),
          "--index", str(tmp_path / "index"), "--port", str(port), *options],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+
+
+@contextmanager
+def running(tmp_path: Path, port: int, *options: str) -> Iterator[subprocess.Popen]:
+    """`serve` started and, whatever the test did, gone afterwards."""
+    process = start(tmp_path, port, *options)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stderr.close()
 
 
 def children(pid: int) -> set[int]:
@@ -52,9 +67,8 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="ne
 @needs_proc
 def test_workers_answer_and_stop_when_the_parent_is_killed(tmp_path: Path) -> None:
     port = free_port()
-    process = start(tmp_path, port, "--workers", "2")
     base = f"http://127.0.0.1:{port}"
-    try:
+    with running(tmp_path, port, "--workers", "2") as process:
         wait_until_up(f"{base}/healthz", process)
         workers, _ = poll(lambda: children(process.pid) if len(children(process.pid)) == 2
                           else None)
@@ -64,26 +78,15 @@ def test_workers_answer_and_stop_when_the_parent_is_killed(tmp_path: Path) -> No
         process.kill()
         process.wait(timeout=10)
         poll(lambda: not any(alive(pid) for pid in workers), timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stderr.close()
 
 
 def test_ctrl_c_stops_every_worker_cleanly(tmp_path: Path) -> None:
     port = free_port()
-    process = start(tmp_path, port, "--workers", "2")
-    try:
+    with running(tmp_path, port, "--workers", "2") as process:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=15) == 0
         assert "Stopped." in process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        process.stderr.close()
 
 
 def test_a_busy_port_is_named_with_what_to_do(tmp_path: Path) -> None:
