@@ -26,9 +26,13 @@ from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 from .bm25f import WordQuery
 from .schema import TEXT_FIELDS
 
-MAX_QUERY_LENGTH = 1000
+MAX_QUERY_LENGTH = 1000  # characters searched; the rest is left out, with a notice
+MAX_QUERY_WORDS = 64  # likewise for words (a long paste is not a query)
 _QUOTED = re.compile(r'"([^"]*)"')
 _HYPHENS = re.compile(r"[\-‐]")
+_UNSUPPORTED = re.compile(r"[*~]")
+UNSUPPORTED_NOTICE = ("Wildcards (*) and fuzzy matching (~) are not supported: "
+                      "the words were searched without them.")
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 _FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published"]}
 
@@ -122,21 +126,46 @@ def _is_word_over_fields(q: wq.Or) -> bool:
 
 def parse(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     """The query as written when it parses cleanly, else its plain words."""
-    text = clean_text(text)[:MAX_QUERY_LENGTH]
+    text, cut = bounded(text)
+    unsupported = UNSUPPORTED_NOTICE if _UNSUPPORTED.search(text) else None
     problem = syntax_problem(text)
     if problem is None:
         parsed, problem = _strict_parse(parser, text)
         if parsed is not None:
-            return ParsedQuery(text, shape(parsed))
+            return ParsedQuery(text, shape(parsed), _joined(cut, unsupported))
     plain = plain_words(text)
-    notice = f"Searched for the plain words {plain!r}: {problem}."
+    notice = _joined(cut, unsupported, f"Searched for the plain words {plain!r}: {problem}.")
     return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery, notice)
+
+
+def bounded(text: str) -> tuple[str, str | None]:
+    """The query cut to what is searched (so every search ends in bounded time),
+    and a notice saying what was left out."""
+    text = clean_text(text)
+    if len(text) > MAX_QUERY_LENGTH:
+        text = text[:MAX_QUERY_LENGTH].rsplit(" ", 1)[0] if " " in text[:MAX_QUERY_LENGTH] \
+            else text[:MAX_QUERY_LENGTH]
+        return _bounded_words(text, f"Only the first {MAX_QUERY_LENGTH:,} characters "
+                                    "were searched.")
+    return _bounded_words(text, None)
+
+
+def _bounded_words(text: str, notice: str | None) -> tuple[str, str | None]:
+    words = text.split()
+    if len(words) <= MAX_QUERY_WORDS:
+        return text, notice
+    return " ".join(words[:MAX_QUERY_WORDS]), f"Only the first {MAX_QUERY_WORDS} words were searched."
+
+
+def _joined(*notices: str | None) -> str | None:
+    return " ".join(notice for notice in notices if notice) or None
 
 
 def parse_plain(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     """Bag-of-words for sentences used as queries: every word ranked, no operators,
     but "quoted phrases" (when the quotes pair up) still searched as phrases."""
-    pieces = _QUOTED.split(clean_text(text)[:MAX_QUERY_LENGTH])
+    text, cut = bounded(text)
+    pieces = _QUOTED.split(text)
     if len(pieces) % 2 == 0:  # an unpaired quote: no phrases at all
         pieces = ["".join(pieces)]
     # Outside quotes a hyphenated word is its words: "three-dimensional" must not
@@ -148,8 +177,8 @@ def parse_plain(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     plain = " ".join(f'"{piece}"' if number % 2 and piece else piece
                      for number, piece in enumerate(words) if piece)
     if not plain:
-        return ParsedQuery(text, wq.NullQuery)
-    return ParsedQuery(text, with_proximity(parser.parse(plain), parser.ranking))
+        return ParsedQuery(text, wq.NullQuery, cut)
+    return ParsedQuery(text, with_proximity(parser.parse(plain), parser.ranking), cut)
 
 
 def _word_text(q: wq.Query) -> str | None:

@@ -16,6 +16,7 @@ from .query import _OPERATOR_WORDS
 
 SPELLING_FIELDS = ("title", "body")
 MAX_EDITS = 2
+MAX_WORD_LENGTH = 40
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -46,6 +47,8 @@ def suggest(searcher: Searcher, text: str, language: str) -> str | None:
 
 
 def _better_spelling(searcher: Searcher, analyzer, word: str) -> str | None:  # type: ignore[no-untyped-def]
+    if len(word) > MAX_WORD_LENGTH:  # no real word; and edit distances grow with length
+        return None
     stems = [token.text for token in analyzer(word, mode="query")]
     if len(stems) != 1 or len(stems[0]) < 3:
         return None
