@@ -154,7 +154,8 @@ def _bounded_words(text: str, notice: str | None) -> tuple[str, str | None]:
     words = text.split()
     if len(words) <= MAX_QUERY_WORDS:
         return text, notice
-    return " ".join(words[:MAX_QUERY_WORDS]), f"Only the first {MAX_QUERY_WORDS} words were searched."
+    cut = f"Only the first {MAX_QUERY_WORDS} words were searched."
+    return " ".join(words[:MAX_QUERY_WORDS]), cut
 
 
 def _joined(*notices: str | None) -> str | None:
