@@ -7,10 +7,13 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import tarfile
 import time
 import urllib.request
-import tarfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
@@ -174,6 +177,27 @@ def copy_of(template: Config, folder: Path) -> Config:
     shutil.copytree(template.corpus, config.corpus)
     shutil.copytree(template.index, config.index)
     return config
+
+
+@contextmanager
+def serving_copy(config: Config, folder: Path, *options: str) -> Iterator[str]:
+    """A real `seedsearch serve` on a free loopback port, on a copy of `config`'s
+    index (so tests that serve it cannot disturb others); yields its base URL."""
+    index = folder / "index"
+    shutil.copytree(config.index, index)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "serve", "--corpus", str(config.corpus),
+         "--index", str(index), "--port", str(port), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
 
 
 def free_port() -> int:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port, wait_until_up
+from .conftest import ROOT, serving_copy
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -21,23 +18,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 @pytest.fixture(scope="module")
 def server(web_config, tmp_path_factory):
-    """A real `seedsearch serve` on a free loopback port, on a copy of the web index."""
-    index = tmp_path_factory.mktemp("served") / "index"
-    shutil.copytree(web_config.index, index)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "serve", "--corpus", str(web_config.corpus),
-         "--index", str(index), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/healthz", process)
+    with serving_copy(web_config, tmp_path_factory.mktemp("served")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.stdout.close()
-        process.stderr.close()
 
 
 @pytest.fixture(scope="module")
