@@ -6,6 +6,7 @@ with the file (and line) it concerns, and the rest of the corpus is read.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
@@ -23,6 +24,11 @@ TEXT_SUFFIXES = (".txt",)
 # A corpus folder's own documentation is not an article (BBC ships README.TXT).
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog"})
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
+# A news article is tens of kilobytes; a bigger file is indexed up to this size,
+# so that one log or dump in the folder cannot take the indexer's memory.
+MAX_ARTICLE_BYTES = 2 * 2**20
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
 def ignore(message: str) -> None:
@@ -90,16 +96,24 @@ def _stat_inside(path: Path, root: Path, real_root: Path, skip: Warn) -> SourceF
     except OSError as error:
         skip(f"{relative}: skipped, cannot read it ({error.strerror or error})")
         return None
+    except RuntimeError:  # pathlib's resolve() on a link loop (Python < 3.13)
+        skip(f"{relative}: skipped, cannot read it (a loop of symbolic links)")
+        return None
     return SourceFile(relative, path, stat.st_size, stat.st_mtime_ns)
 
 
 def read_text_file(source: SourceFile, warn: Warn = ignore) -> Article:
     """One .txt file as an Article; raises BadArticle for empty, binary or unreadable files."""
     try:
-        data = source.path.read_bytes()
+        with source.path.open("rb") as file:
+            data = file.read(MAX_ARTICLE_BYTES + 1)
     except OSError as error:
         raise BadArticle(
             f"{source.id}: skipped, cannot read it ({error.strerror or error})") from error
+    if len(data) > MAX_ARTICLE_BYTES:
+        data = _cut(data)
+        warn(f"{source.id}: larger than {MAX_ARTICLE_BYTES // 2**20} MB; only its first "
+             f"{len(data):,} bytes are indexed")
     text = clean_text(decode(data, source.id, warn))
     if not text:
         raise BadArticle(f"{source.id}: skipped, it is empty")
@@ -121,8 +135,23 @@ def _folder_section(article_id: str) -> str | None:
     return folder.replace("/", " / ") if folder else None
 
 
+def _cut(data: bytes) -> bytes:
+    """The first MAX_ARTICLE_BYTES, ending at a line break or space (never inside a character)."""
+    data = data[:MAX_ARTICLE_BYTES]
+    end = max(data.rfind(b"\n"), data.rfind(b" "))
+    return data[:end] if end > 0 else data
+
+
 def decode(data: bytes, name: str, warn: Warn = ignore) -> str:
-    """UTF-8, else the stated fallback with a warning; binary data is refused."""
+    """UTF-8 (or UTF-16/32 with a byte-order mark), else the stated fallback with a
+    warning; binary data is refused."""
+    for bom, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as error:
+                raise BadArticle(f"{name}: skipped, it starts as {encoding} but is not "
+                                 f"({error.reason} at offset {error.start})") from error
     if b"\x00" in data[:8192]:
         raise BadArticle(f"{name}: skipped, it looks binary")
     try:
