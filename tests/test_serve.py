@@ -107,3 +107,19 @@ def test_zero_workers_is_refused_naming_the_option(tmp_path: Path) -> None:
     _, errors = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "--workers" in errors
+
+
+def test_listening_beyond_loopback_only_when_asked_and_with_a_warning(tmp_path: Path) -> None:
+    port = free_port()
+    with running(tmp_path, port, "--host", "0.0.0.0") as process:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        process.terminate()
+        process.wait(timeout=10)
+        errors = process.stderr.read()
+    assert "warning: listening on 0.0.0.0, reachable from other machines" in errors
+    port = free_port()
+    with running(tmp_path, port) as process:  # the default: loopback, no warning
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        process.terminate()
+        process.wait(timeout=10)
+        assert "reachable from other machines" not in process.stderr.read()
