@@ -28,28 +28,39 @@ _HYPHENS = re.compile(r"[\-‐]")
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
-def _pieces(match: re.Match[str], mode: str) -> Iterator[tuple[str, int, int, int]]:
-    """(text, start, end, position advance) for each token of one regex match."""
-    text, start, end = match.group(), match.start(), match.end()
-    kind = match.lastgroup
+def _pieces(text: str, kind: str | None, mode: str) -> Iterator[tuple[str, int, int, int]]:
+    """(text, start, end, position advance) of each token of one regex match,
+    offsets relative to the match."""
     if kind == "acronym":
-        yield text.rstrip("."), start, end - 1, 1
+        yield text.rstrip("."), 0, len(text) - 1, 1
     elif kind == "number":
-        yield text.replace(",", ""), start, end, 1
+        yield text.replace(",", ""), 0, len(text), 1
     elif _HYPHENS.search(text):
-        yield from _hyphenated(text, start, mode)
+        yield from _hyphenated(text, mode)
     else:
-        yield _POSSESSIVE.sub("", text), start, end, 1
+        yield _POSSESSIVE.sub("", text), 0, len(text), 1
 
 
-def _hyphenated(text: str, start: int, mode: str) -> Iterator[tuple[str, int, int, int]]:
-    parts = [(m.group(), start + m.start(), start + m.end())
-             for m in re.finditer(r"[^\-‐]+", text)]
+def _hyphenated(text: str, mode: str) -> Iterator[tuple[str, int, int, int]]:
+    parts = [(m.group(), m.start(), m.end()) for m in re.finditer(r"[^\-‐]+", text)]
     if mode != "query":
         joined = _POSSESSIVE.sub("", "".join(part for part, _, _ in parts))
         yield joined, parts[0][1], parts[-1][2], 0
     for part, part_start, part_end in parts:
         yield _POSSESSIVE.sub("", part), part_start, part_end, 1
+
+
+# (term, is a stop word, start, end, position advance, text as written) of each
+# token of a match
+Piece = tuple[str, bool, int, int, int, str]
+
+
+@lru_cache(maxsize=500_000)
+def _match_pieces(text: str, kind: str | None, mode: str, language: str) -> tuple[Piece, ...]:
+    """The tokens of one regex match, normalized; cached per written form, as a
+    news vocabulary repeats a lot and most of analysis is this step."""
+    return tuple((*normal_form(piece, language, kind != "word"), start, end, advance, piece)
+                 for piece, start, end, advance in _pieces(text, kind, mode))
 
 
 @lru_cache(maxsize=None)
@@ -107,10 +118,13 @@ class NewsAnalyzer(Analyzer):
                  start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
                  mode: str = "", **kwargs: object) -> Iterator[Token]:
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        pieces = _all_pieces(value, mode) if tokenize else [(value, 0, len(value), 1, False)]
+        if tokenize:
+            tokens = _analysed(value, mode, self.language)
+        else:
+            term, stopped = normal_form(value, self.language)
+            tokens = iter([(term, stopped, 0, len(value), 1, value)])
         position, removed, last_removed = start_pos, 0, None
-        for text, start, end, advance, literal in pieces:
-            term, stopped = normal_form(text, self.language, literal)
+        for term, stopped, start, end, advance, text in tokens:
             here, position = position, position + advance
             if stopped and removestops:
                 if here != last_removed:
@@ -125,12 +139,76 @@ class NewsAnalyzer(Analyzer):
                 token.startchar, token.endchar = start_char + start, start_char + end
             yield token
 
+    def postings(self, value: str) -> dict[str, list[tuple[int, int, int]]]:
+        """term -> [(position, startchar, endchar), ...] of `value` analysed for indexing.
 
-def _all_pieces(value: str, mode: str) -> Iterator[tuple[str, int, int, int, bool]]:
+        The same tokens as `self(value, positions=True, chars=True, mode="index")`
+        gives, without making a Token per word: what a bulk build needs.
+        """
+        found: dict[str, list[tuple[int, int, int]]] = {}
+        position, removed, last_removed = 0, 0, -1
+        known = _INDEX_FORMS.setdefault(self.language, {})
+        for match in _TOKEN.finditer(value):
+            form = known.get(match.group())
+            if form is None:
+                form = _index_form(match, self.language, known)
+            if isinstance(form, str):  # most words: one term spanning the match
+                start, end = match.span()
+                posting = (position - removed, start, end)
+                position += 1
+                postings = found.get(form)
+                if postings is None:
+                    found[form] = [posting]
+                else:
+                    postings.append(posting)
+                continue
+            offset = match.start()
+            for term, stopped, start, end, advance, _ in form:
+                here = position
+                position += advance
+                if stopped:
+                    if here != last_removed:
+                        removed += 1
+                        last_removed = here
+                    continue
+                posting = (here - removed, offset + start, offset + end)
+                postings = found.get(term)
+                if postings is None:
+                    found[term] = [posting]
+                else:
+                    postings.append(posting)
+        return found
+
+
+# language -> written form -> its index term when it is one term spanning the
+# whole match, else its pieces; bounded by INDEX_FORMS entries per language.
+_INDEX_FORMS: dict[str, dict[str, str | tuple[Piece, ...]]] = {}
+INDEX_FORMS = 500_000
+
+
+def _index_form(match: re.Match[str], language: str,
+                known: dict[str, str | tuple[Piece, ...]]) -> str | tuple[Piece, ...]:
+    text = match.group()
+    pieces = _match_pieces(text, match.lastgroup, "index", language)
+    form: str | tuple[Piece, ...] = pieces
+    if len(pieces) == 1:
+        term, stopped, start, end, advance, _ = pieces[0]
+        if not stopped and (start, end, advance) == (0, len(text), 1):
+            form = term
+    if len(known) >= INDEX_FORMS:
+        known.clear()
+    known[text] = form
+    return form
+
+
+def _analysed(value: str, mode: str,
+              language: str) -> Iterator[tuple[str, bool, int, int, int, str]]:
+    """(term, stopped, start, end, advance, text as written) of each token of `value`."""
     for match in _TOKEN.finditer(value):
-        literal = match.lastgroup != "word"
-        for text, start, end, advance in _pieces(match, mode):
-            yield text, start, end, advance, literal
+        offset = match.start()
+        for term, stopped, start, end, advance, text in _match_pieces(
+                match.group(), match.lastgroup, mode, language):
+            yield term, stopped, offset + start, offset + end, advance, text
 
 
 @lru_cache(maxsize=500_000)

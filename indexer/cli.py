@@ -91,10 +91,11 @@ def cli() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Say what the run is doing, step by step.")
 @click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
               help="Seconds to wait for another seedsearch process updating the index.")
-@click.option("--procs", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes analysing documents (worth it for large first builds).")
+@click.option("--procs", default=None, type=click.IntRange(1, 64),
+              help="Processes building a new index [default: one per core; one for "
+                   "fewer than 2,000 articles]. Updates use one.")
 def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
-                  lock_timeout: float, procs: int) -> None:
+                  lock_timeout: float, procs: int | None) -> None:
     """Build the index, or bring it in step with the corpus."""
     def stage(name: str) -> None:
         if verbose:

@@ -183,6 +183,19 @@ def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None) -> Ite
         warn(f"{path.name}: stopped reading, the file is damaged ({error})")
 
 
+def count_lines(path: Path) -> int:
+    """Lines in a JSON Lines file (maybe gzipped): at most its number of articles."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lines = 0
+    try:
+        with opener(path, "rb") as data:
+            while chunk := data.read(1 << 20):
+                lines += chunk.count(b"\n")
+    except (OSError, EOFError):
+        pass  # read_jsonl reports it
+    return lines
+
+
 def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn,
                    skip: Warn) -> Article | None:
     try:

@@ -9,7 +9,7 @@ publishes it atomically.
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +20,18 @@ from whoosh.index import FileIndex, LockError
 from whoosh.writing import IndexWriter
 
 from .articles import Article
+from .bulk import build_segments, commit_segments
 from .config import Config
 from .errors import IndexLocked
-from .sources import (BadArticle, SourceFile, Warn, check_corpus, ignore, is_jsonl,
-                      read_jsonl, read_text_file, scan_folder)
+from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
+                      is_jsonl, read_jsonl, read_text_file, scan_folder)
 from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation, publish,
                     read_settings, remove_unused_generations, write_lock)
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
 WRITER_LIMIT_MB = 128
+SMALL_BUILD = 2_000  # documents: fewer are built in one process
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,15 @@ class SyncReport:
 
 def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
          progress: Progress | None = None, stage: Stage | None = None,
-         lock_timeout: float = LOCK_TIMEOUT, procs: int = 1) -> SyncReport:
+         lock_timeout: float = LOCK_TIMEOUT, procs: int | None = None) -> SyncReport:
     """Apply the corpus's changes to the index (building it when there is none).
 
     `stage` hears what the run is doing ("reading", "committing", ...). A run
     killed at any moment leaves the last commit readable; the next run
     finishes the job and removes what the killed one left behind.
+
+    A build into a new generation uses `procs` processes (default: one per
+    core; one for a small corpus); an update of an existing index, one.
     """
     started = time.perf_counter()
     corpus = check_corpus(config.corpus)
@@ -88,8 +93,7 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
             generation, ix = reusable, whoosh_index.open_dir(str(reusable))
         report.rebuilt = reusable is None
         say("reading")
-        _apply(ix, corpus, report, warn_and_keep, skip, progress, say,
-               usable_procs(procs, warn_and_keep))
+        _apply(ix, corpus, report, warn_and_keep, skip, progress, say, usable_procs(procs))
         if report.rebuilt:
             say("publishing")
             publish(generation)
@@ -97,11 +101,11 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
     return report
 
 
-def usable_procs(procs: int, warn: Warn) -> int:
-    """Worker processes Whoosh can use here: its writer needs the "fork" start method."""
-    if procs > 1 and multiprocessing.get_start_method(allow_none=False) != "fork":
-        warn(f"--procs {procs} needs the 'fork' start method; indexing in one process")
-        return 1
+def usable_procs(procs: int | None) -> int:
+    """Processes for a build: `procs`, or by default one per core this process may use."""
+    if procs is None:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+            else os.cpu_count() or 1
     return max(1, procs)
 
 
@@ -118,11 +122,19 @@ def _reusable_generation(config: Config, warn: Warn) -> Path | None:
 
 def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
            progress: Progress | None, say: Stage, procs: int = 1) -> None:
+    if report.rebuilt:
+        _build(ix, corpus, report, warn, skip, progress, say, procs)
+        return
     known = known_documents(ix)
-    writer = LazyWriter(ix, procs)
+    writer = LazyWriter(ix)
     try:
-        seen = _write_changes(writer, known, _candidates(corpus, known, warn, skip), report,
-                              skip, progress)
+        seen: set[str] = set()
+        for replaces, fields in _changes(known, _candidates(corpus, known, warn, skip), report,
+                                         skip, progress, seen):
+            if replaces:
+                writer.get().update_document(**fields)
+            else:
+                writer.get().add_document(**fields)
         for doc_id in known.keys() - seen:
             writer.get().delete_by_term("id", doc_id)
             report.removed += 1
@@ -136,6 +148,19 @@ def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Wa
         raise
 
 
+def _build(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
+           progress: Progress | None, say: Stage, procs: int) -> None:
+    """Fill a new, empty generation: straight into segments (`indexer.bulk`), one
+    commit at the end; several processes unless the corpus is small."""
+    total, candidates = _candidates(corpus, {}, warn, skip)
+    if total < SMALL_BUILD:
+        procs = 1
+    changes = _changes({}, (total, candidates), report, skip, progress, set())
+    segments = build_segments(ix, (fields for _, fields in changes), procs, WRITER_LIMIT_MB)
+    say("committing")
+    commit_segments(ix, segments)
+
+
 def _remove_orphan_segments(ix: FileIndex) -> None:
     """Files of segments no commit refers to: what a writer killed after its commit left.
 
@@ -147,15 +172,10 @@ def _remove_orphan_segments(ix: FileIndex) -> None:
 
 
 class LazyWriter:
-    """Opens Whoosh's writer at the first change, so a run with none writes nothing.
+    """Opens Whoosh's writer at the first change, so a run with none writes nothing."""
 
-    With `procs` > 1, Whoosh's multi-process writer analyses documents in
-    worker processes, each writing its own segment (`multisegment`).
-    """
-
-    def __init__(self, ix: FileIndex, procs: int = 1) -> None:
+    def __init__(self, ix: FileIndex) -> None:
         self._ix = ix
-        self._procs = procs
         self._writer: IndexWriter | None = None
 
     @property
@@ -165,9 +185,8 @@ class LazyWriter:
     def get(self) -> IndexWriter:
         if self._writer is None:
             try:
-                parallel = {"procs": self._procs, "multisegment": True} if self._procs > 1 else {}
                 self._writer = self._ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB,
-                                               compound=False, **parallel)
+                                               compound=False)
             except LockError:
                 raise IndexLocked("The index is locked by another writer.",
                                   "Wait for it to finish, then run the command again.") from None
@@ -201,8 +220,7 @@ class Candidate:
 def _candidates(corpus: Path, known: dict[str, Known], warn: Warn,
                 skip: Warn) -> tuple[int, Iterator[Candidate]]:
     if is_jsonl(corpus):
-        articles = list(read_jsonl(corpus, warn, skip))
-        return len(articles), (Candidate(a.id, a) for a in articles)
+        return count_lines(corpus), (Candidate(a.id, a) for a in read_jsonl(corpus, warn, skip))
     files = scan_folder(corpus, warn, skip)
     return len(files), _read_changed(files, known, warn, skip)
 
@@ -220,11 +238,12 @@ def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], warn: Wa
             skip(str(error))
 
 
-def _write_changes(writer: LazyWriter, known: dict[str, Known],
-                   candidates: tuple[int, Iterator[Candidate]], report: SyncReport,
-                   skip: Warn, progress: Progress | None) -> set[str]:
+def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]],
+             report: SyncReport, skip: Warn, progress: Progress | None,
+             seen: set[str]) -> Iterator[tuple[bool, dict[str, object]]]:
+    """(replaces an indexed document?, fields) for each new or changed article,
+    counted in `report`; the ids met are added to `seen`."""
     total, stream = candidates
-    seen: set[str] = set()
     for done, candidate in enumerate(stream, start=1):
         if progress:
             progress(done, total)
@@ -236,12 +255,11 @@ def _write_changes(writer: LazyWriter, known: dict[str, Known],
         if article is None or (before and before.content_hash == article.content_hash):
             report.unchanged += 1
         elif before:
-            writer.get().update_document(**document(article))
             report.updated += 1
+            yield True, document(article)
         else:
-            writer.get().add_document(**document(article))
             report.added += 1
-    return seen
+            yield False, document(article)
 
 
 def document(article: Article) -> dict[str, object]:

@@ -1,0 +1,218 @@
+"""Fresh builds write segments directly (indexer.bulk): the same index Whoosh's
+writer makes, in one or several processes, and no process outlives the build."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.formats import Characters
+from whoosh.index import FileIndex
+
+from indexer import Config, sync
+from indexer.analysis import NewsAnalyzer
+from indexer.bulk import build_segments, commit_segments, encode_characters
+from indexer.searching import reading, search
+from indexer.sources import read_jsonl
+from indexer.store import current_generation
+from indexer.sync import document
+
+from .conftest import ROOT, poll
+
+sync_module = importlib.import_module("indexer.sync")  # `indexer.sync` is also the function
+
+TRICKY = ("U.S. co-operation with Mexico's rail-road firms rose 9.2bn; the résumé "
+          "of Peña's co-op-era plan: 60,000 jobs by 2027, O'Neill said. It's the the end.")
+WORDS = ("market trade bank oil price shares profit loss dollar yen tonnes crop wheat "
+         "rate growth export import company merger bid board quarter year record").split()
+
+
+def articles(count: int, seed: int = 7) -> list[dict[str, str]]:
+    pick = random.Random(seed)
+    records = []
+    for number in range(count):
+        body = " ".join(pick.choice(WORDS) + (str(pick.randrange(50)) if pick.random() < .1
+                                              else "") for _ in range(120))
+        records.append({"id": f"a{number:05d}", "title": f"Item {number} {pick.choice(WORDS)}",
+                        "text": f"{body}. {TRICKY if number % 50 == 0 else ''}",
+                        "date": f"2024-01-{number % 28 + 1:02d}T10:00:00Z"})
+    return records
+
+
+def write_jsonl(path: Path, records: list[dict[str, str]]) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def open_live(config: Config) -> FileIndex:
+    generation = current_generation(config.index)
+    assert generation is not None
+    return whoosh_index.open_dir(str(generation))
+
+
+def postings(ix: FileIndex) -> dict[tuple[str, bytes], list[tuple]]:
+    """Every term's postings with their block statistics, as Whoosh reads them."""
+    found = {}
+    with ix.reader() as reader:
+        for fieldname, text in reader.all_terms():
+            matcher = reader.postings(fieldname, text)
+            rows = []
+            while matcher.is_active():
+                rows.append((matcher.id(), matcher.weight(), matcher.value(),
+                             matcher.block_max_weight(), matcher.block_min_length(),
+                             matcher.block_max_length()))
+                matcher.next()
+            found[fieldname, text] = rows
+    return found
+
+
+def test_analyzer_postings_are_the_tokens_whoosh_would_index():
+    analyzer, characters = NewsAnalyzer(), Characters()
+    for text in (TRICKY, "a-b-c don't U.S.A. 1,000.5kg", "", "the of and"):
+        expected = {term: value for term, _, _, value
+                    in characters.word_values(text, analyzer, mode="index")}
+        assert {term: encode_characters(places)
+                for term, places in analyzer.postings(text).items()} == expected
+        assert {term: characters.encode(places)
+                for term, places in analyzer.postings(text).items()} == expected
+
+
+def test_a_built_segment_holds_what_whoosh_s_writer_writes(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(300)),
+                    index=tmp_path / "index")
+    sync(config)
+    built = open_live(config)
+    assert len(built._segments()) == 1
+
+    by_whoosh = whoosh_index.create_in(str(tmp_path), built.schema)
+    with by_whoosh.writer() as writer:
+        for article in read_jsonl(config.corpus):
+            writer.add_document(**document(article))
+    assert postings(built) == postings(by_whoosh)
+    with built.reader() as ours, by_whoosh.reader() as theirs:
+        assert list(ours.all_stored_fields()) == list(theirs.all_stored_fields())
+        for name in ("id", "date", "size", "mtime_ns", "content_hash"):
+            assert list(ours.column_reader(name)) == list(theirs.column_reader(name))
+        for name in ("title", "body"):
+            assert ours.field_length(name) == theirs.field_length(name)
+            assert [ours.doc_field_length(n, name) for n in range(300)] == \
+                [theirs.doc_field_length(n, name) for n in range(300)]
+    assert not (config.index / current_generation(config.index).name / "MAIN.tmp").exists()
+
+
+def hits(config: Config, *queries: str) -> list[list[tuple[str, float]]]:
+    """Each query's first 100 (id, score), best first; on a full page, without those
+    tied with the last (which of them make the page depends on document numbers)."""
+    pages = []
+    with reading(config) as searcher:
+        for query in queries:
+            page = [(hit.id, round(hit.score, 4))
+                    for hit in search(searcher, query, per_page=100).hits]
+            if len(page) == 100:
+                page = [(doc_id, score) for doc_id, score in page if score > page[-1][1]]
+            pages.append(sorted(page, key=lambda hit: (-hit[1], hit[0])))
+    return pages
+
+
+QUERIES = ("oil price", "wheat tonnes export", '"co-operation"', "cooperation", "peña résumé",
+           "item 1234", "merger bid board")
+
+
+def test_several_processes_and_segments_give_the_same_results(tmp_path, monkeypatch):
+    corpus = write_jsonl(tmp_path / "c.jsonl", articles(2500))
+    one = Config(corpus=corpus, index=tmp_path / "one")
+    assert sync(one, procs=1).added == 2500
+    monkeypatch.setattr(sync_module, "WRITER_LIMIT_MB", 1)  # several segments per process
+    two = Config(corpus=corpus, index=tmp_path / "two")
+    assert sync(two, procs=2).added == 2500
+    assert len(open_live(one)._segments()) == 1
+    assert len(open_live(two)._segments()) > 2
+    with reading(one) as a, reading(two) as b:
+        assert sorted(a.all_stored_fields(), key=lambda f: f["id"]) == \
+            sorted(b.all_stored_fields(), key=lambda f: f["id"])
+    assert hits(one, *QUERIES) == hits(two, *QUERIES)
+    assert all(hits(one, *QUERIES))
+
+
+def test_a_small_build_stays_in_one_process(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(50)),
+                    index=tmp_path / "index")
+    assert sync(config, procs=4).added == 50
+    assert len(open_live(config)._segments()) == 1
+
+
+def test_a_failing_worker_fails_the_build(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(10)),
+                    index=tmp_path / "index")
+    sync(config)
+    ix = open_live(config)
+    with pytest.raises(RuntimeError, match="indexing process failed"):
+        build_segments(ix, ({"no such field": "x"} for _ in range(200)), 2, 16)
+    segments = build_segments(ix, iter([]), 2, 16)
+    assert segments == []
+    commit_segments(ix, segments)
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_workers_die_with_a_killed_build_and_the_next_run_finishes(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(12000)),
+                    index=tmp_path / "index")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "index", "-q", "--procs", "2", "--corpus",
+         str(config.corpus), "--index", str(config.index)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        workers = poll(lambda: len(children(process.pid)) >= 2 and children(process.pid),
+                          timeout=30)[0]
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    poll(lambda: not any(alive(pid) for pid in workers), timeout=10)
+    assert current_generation(config.index) is None  # nothing was published
+
+    report = sync(config)
+    assert report.added == 12000
+    assert [p.name for p in config.index.glob("gen-*")] == [current_generation(config.index).name]
+    assert not os.path.exists(config.index / "trash-gen-000001")
+    assert hits(config, "item 11999")[0][0][0] == "a11999"
+
+
+def test_the_cli_builds_with_one_process_per_core_by_default(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(2100)),
+                    index=tmp_path / "index")
+    done = subprocess.run([sys.executable, "-m", "indexer", "index", "-q", "--corpus",
+                           str(config.corpus), "--index", str(config.index)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert 1 <= len(open_live(config)._segments()) <= len(os.sched_getaffinity(0))
+    assert hits(config, "item 2099")[0][0][0] == "a02099"
+    assert sync_module.usable_procs(None) == len(os.sched_getaffinity(0))
+    assert sync_module.usable_procs(3) == 3
