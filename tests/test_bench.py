@@ -1,4 +1,4 @@
-"""The benchmark scripts: the assembled large corpus and the statistics.
+"""The benchmark scripts: the assembled large corpus, the statistics, the load generator.
 
 None of these needs the shared corpora: the collections are small hand-made
 JSONL files, and nothing here asserts a timing.
@@ -7,12 +7,15 @@ JSONL files, and nothing here asserts a timing.
 from __future__ import annotations
 
 import gzip
+import http.server
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from bench import corpus, median_figures, percentile
+from bench import corpus, median_figures, percentile, web
 from indexer.sources import read_jsonl
 
 # Per shared collection: (folder, records). Two records have neither title nor
@@ -134,3 +137,42 @@ def test_a_missing_collection_is_named(shared, tmp_path):
 
 def test_a_plain_path_is_taken_as_is(tmp_path):
     assert corpus.resolve(str(tmp_path)) == (tmp_path.resolve(), {})
+
+
+class Counting(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a little JSON over HTTP/1.1 keep-alive; counts connections."""
+
+    protocol_version = "HTTP/1.1"
+    connections: list[int] = []
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(1)
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        body = b'{"results": []}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_each_client_keeps_one_connection():
+    """The load generator opens one connection per client, not one per request."""
+    Counting.connections = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        paths = [f"/api/search?q=word{number}" for number in range(40)]
+        samples, seconds = web.many_clients(base, paths, 8, time.monotonic() + 60)
+        assert len(samples) == 40 and seconds > 0 and min(samples) > 0
+        assert len(Counting.connections) == 8
+        assert web.one_client(base, paths, time.monotonic() - 1) == []  # the deadline bounds it
+    finally:
+        server.shutdown()
+        server.server_close()
