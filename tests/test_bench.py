@@ -1,4 +1,4 @@
-"""The benchmark scripts: the assembled large corpus, the statistics, the load generator.
+"""The benchmark scripts: the assembled large corpus, the statistics, one real small run.
 
 None of these needs the shared corpora: the collections are small hand-made
 JSONL files, and nothing here asserts a timing.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +20,8 @@ import pytest
 
 from bench import corpus, median_figures, percentile, web
 from indexer.sources import read_jsonl
+
+from .conftest import ROOT
 
 # Per shared collection: (folder, records). Two records have neither title nor
 # text (like Reuters 12793 and Cranfield 471/995); one line is not UTF-8 (cp1252 £).
@@ -176,3 +181,35 @@ def test_each_client_keeps_one_connection():
     finally:
         server.shutdown()
         server.server_close()
+
+
+TOPICS = ["harbour", "budget", "election", "football", "railway", "weather", "science", "music"]
+
+
+def test_a_small_end_to_end_run(tmp_path):
+    """`python -m bench` builds with both engines, times the queries and writes the JSON."""
+    small = tmp_path / "small.jsonl.gz"
+    with gzip.open(small, "wt", encoding="utf-8") as sink:
+        for number in range(24):
+            first, second = TOPICS[number % 8], TOPICS[(number * 3 + 1) % 8]
+            sink.write(json.dumps({"id": f"n{number}", "title": f"{first} news about {second}",
+                                   "text": f"The {first} report said {second} matters."}) + "\n")
+    out = tmp_path / "figures.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--corpus", str(small), "--runs", "1",
+                           "--queries", "5", "--no-web", "--json-out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Machine: ")
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures == json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"corpus", "machine", "text_mb", "queries", "runs", "seedsearch", "whoosh", "web",
+            "ratios", "per_run"} <= set(figures)
+    assert figures["runs"] == 1 and len(figures["per_run"]) == 1 and figures["queries"] == 5
+    for engine in ("seedsearch", "whoosh"):
+        assert figures[engine]["docs"] == 24
+        assert {"build_docs_per_s", "build_peak_rss_mb", "index_mb", "open_ms", "p50_ms",
+                "p95_ms", "p99_ms"} <= set(figures[engine])
+    assert figures["per_run"][0]["ratios"] == figures["ratios"]
+    assert {"build_speed_ratio", "latency_p95_ratio"} <= set(figures["ratios"])
+    assert figures["web"] == {} and figures["machine"]["cores"] >= 1
