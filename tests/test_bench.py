@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import corpus, median_figures, percentile, web
-from indexer.sources import read_jsonl
+from bench import corpus, median_figures, percentile, sync, web
+from indexer.sources import read_jsonl, scan_folder
 
 from .conftest import ROOT
 
@@ -142,6 +142,20 @@ def test_a_missing_collection_is_named(shared, tmp_path):
 
 def test_a_plain_path_is_taken_as_is(tmp_path):
     assert corpus.resolve(str(tmp_path)) == (tmp_path.resolve(), {})
+
+
+def test_the_sync_tree_follows_the_ids(tmp_path):
+    jsonl = tmp_path / "small.jsonl"
+    ids = ["bbc/sport/199", "copy-2/bbc/sport/199", "a b/../x", "a_b/_/x", ".hidden/y", "7"]
+    jsonl.write_text("".join(json.dumps({"id": id_, "title": f"Title {number}", "text": "Body."})
+                             + "\n" for number, id_ in enumerate(ids)), encoding="utf-8")
+    tree = tmp_path / "tree"
+    count, middle = sync.write_tree(jsonl, tree)
+    assert count == 6 and middle == tree / "a_b" / "_" / "x-3.txt"  # written 4th, renamed
+    found = sorted(source.id for source in scan_folder(tree))
+    assert found == ["7.txt", "_hidden/y.txt", "a_b/_/x-3.txt", "a_b/_/x.txt",
+                     "bbc/sport/199.txt", "copy-2/bbc/sport/199.txt"]
+    assert (tree / "bbc" / "sport" / "199.txt").read_text(encoding="utf-8") == "Title 0\n\nBody.\n"
 
 
 class Counting(http.server.BaseHTTPRequestHandler):
