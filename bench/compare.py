@@ -1,11 +1,20 @@
 """seedsearch against Whoosh used as its documentation teaches: same corpus, same queries.
 
-    python -m bench.compare --corpus ../shared/corpora/bbc/corpus.jsonl.gz \
-        [--queries 500] [--clients 4] [--json-out FILE] [--no-web]
+    python -m bench --corpus ../shared/corpora/bbc/corpus.jsonl.gz \
+        [--runs 3] [--queries 500] [--clients 8] [--json-out FILE] [--no-web]
+    python -m bench --corpus 100k [--shared ../shared/corpora]
 
-The corpus is a folder of .txt articles or a .jsonl/.jsonl.gz file; both
-engines index the articles as `indexer.sources` reads them, and both answer
-the same fixed list of title queries (2-4 words, fixed seed). Measured:
+(`python -m bench.compare` is the same.) The corpus is a folder of .txt
+articles, a .jsonl/.jsonl.gz file, or `<N>k`: N thousand articles assembled
+from the shared corpora with declared copies (bench.corpus). Both engines
+index the articles as `indexer.sources` reads them, and both answer the same
+fixed list of title queries (2-4 words, fixed seed).
+
+Everything below is measured --runs times (default 3), each run in fresh
+temporary folders, seedsearch then Whoosh back to back. The figures shown are
+the medians over the runs; each ratio is computed within one run (both
+engines under the same machine load) and the median of those ratios is
+shown. The JSON keeps every run's figures and ratios. Measured in each run:
 
 - the index build, each in its own subprocess and fresh temporary folder:
   wall time (docs/s, and MB/s of article text, title + body characters / 10**6),
@@ -25,9 +34,10 @@ searches run in subprocesses (hidden modes of this script) that never import
 the `indexer` package itself, whose import patches Whoosh
 (indexer/whoosh_fixes.py): that Whoosh is the unmodified one.
 
-Prints a Markdown table (each figure for both engines and, where they
-compare, a ratio that is > 1 when seedsearch is better: faster, leaner or
-smaller), then all figures as one JSON line (also written to --json-out).
+Prints the machine line (cores, CPU, RAM, Python), a Markdown table (each
+figure for both engines and, where they compare, a ratio that is > 1 when
+seedsearch is better: faster, leaner or smaller), then all figures as one
+JSON line (also written to --json-out).
 Every loop is bounded in count and time; temporary folders are removed.
 """
 
@@ -45,7 +55,7 @@ import sys
 import tempfile
 import time
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -55,10 +65,12 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import MultifieldParser, OrGroup
 from whoosh.searching import Searcher
 
+from . import machine, machine_line, median_figures, percentile
+
 if TYPE_CHECKING:
     from indexer.articles import Article
 
-# `indexer` and the modules importing it (bench.queries, bench.web) are imported
+# `indexer` and the modules importing it (bench.queries, bench.web, bench.corpus) are imported
 # inside the functions that measure seedsearch, so that the Whoosh-only modes
 # below run on unpatched Whoosh.
 
@@ -70,6 +82,8 @@ OPENS = 20
 TOP = 10
 MB = 10**6
 PATCHES = "indexer.whoosh_fixes"
+RUNS = 3
+CLIENTS = 8
 
 Figures = dict[str, float | int | str]
 
@@ -124,12 +138,6 @@ def text_mb(corpus: Path) -> float:
 
 def disk_mb(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / MB
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile, as bench.web computes it."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def run_measured(command: list[str]) -> tuple[float, float]:
@@ -279,8 +287,10 @@ def ratios(ours: Figures, theirs: Figures) -> dict[str, float]:
             "latency_p95_plain_ratio": better("p95_ms", their_key="plain_p95_ms")}
 
 
-def table(ours: Figures, theirs: Figures, compared: dict[str, float], served: Figures) -> str:
-    lines = ["| figure | seedsearch | Whoosh as documented | ratio (>1: seedsearch better) |",
+def table(ours: Figures, theirs: Figures, compared: dict[str, float], served: Figures,
+          runs: int) -> str:
+    lines = [f"| figure (median of {runs} run{'s' if runs > 1 else ''}) | seedsearch "
+             "| Whoosh as documented | ratio (>1: seedsearch better) |",
              "|---|---|---|---|"]
     for label, key, ratio in ROWS:
         lines.append(f"| {label} | {ours.get(key, '—')} | {theirs.get(key, '—')} "
@@ -292,10 +302,9 @@ def table(ours: Figures, theirs: Figures, compared: dict[str, float], served: Fi
 
 
 @dataclass
-class Comparison:
-    corpus: Path
-    text_mb: float
-    queries: int
+class Run:
+    """The figures of one run: both engines back to back, and the web part."""
+
     seedsearch: Figures
     whoosh: Figures
     web: Figures
@@ -303,13 +312,46 @@ class Comparison:
     def ratios(self) -> dict[str, float]:
         return ratios(self.seedsearch, self.whoosh)
 
+    def as_dict(self) -> dict[str, object]:
+        return {"seedsearch": self.seedsearch, "whoosh": self.whoosh, "web": self.web,
+                "ratios": self.ratios()}
+
+
+@dataclass
+class Comparison:
+    corpus: Path
+    text_mb: float
+    queries: int
+    runs: list[Run]
+    about_corpus: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def seedsearch(self) -> Figures:
+        return median_figures([run.seedsearch for run in self.runs])  # type: ignore[return-value]
+
+    @property
+    def whoosh(self) -> Figures:
+        return median_figures([run.whoosh for run in self.runs])  # type: ignore[return-value]
+
+    @property
+    def web(self) -> Figures:
+        served = [run.web for run in self.runs if run.web]
+        return median_figures(served) if served else {}  # type: ignore[return-value]
+
+    def ratios(self) -> dict[str, float]:
+        """The median, over the runs, of each ratio computed within one run."""
+        return median_figures([run.ratios() for run in self.runs])  # type: ignore[return-value]
+
     def table(self) -> str:
-        return table(self.seedsearch, self.whoosh, self.ratios(), self.web)
+        return table(self.seedsearch, self.whoosh, self.ratios(), self.web, len(self.runs))
 
     def as_json(self) -> str:
-        return json.dumps({"corpus": str(self.corpus), "text_mb": round(self.text_mb, 2),
-                           "queries": self.queries, "seedsearch": self.seedsearch,
-                           "whoosh": self.whoosh, "web": self.web, "ratios": self.ratios()})
+        return json.dumps({"corpus": str(self.corpus), "corpus_assembly": self.about_corpus,
+                           "machine": machine(), "text_mb": round(self.text_mb, 2),
+                           "queries": self.queries, "runs": len(self.runs),
+                           "seedsearch": self.seedsearch, "whoosh": self.whoosh, "web": self.web,
+                           "ratios": self.ratios(),
+                           "per_run": [run.as_dict() for run in self.runs]})
 
 
 def measure_web(corpus: Path, index: Path, count: int, clients: int) -> Figures:
@@ -322,26 +364,35 @@ def measure_web(corpus: Path, index: Path, count: int, clients: int) -> Figures:
         return {"error": f"seedsearch serve did not answer: {error}"}
 
 
-def compare(corpus: Path, count: int, clients: int, with_web: bool) -> Comparison:
+def compare(corpus: Path, count: int, clients: int, with_web: bool, runs: int = RUNS,
+            about_corpus: dict[str, object] | None = None) -> Comparison:
     from .queries import title_queries
 
     queries = title_queries(corpus, count)
     mb = text_mb(corpus)
-    with tempfile.TemporaryDirectory(prefix="bench-compare-") as scratch:
-        listed = Path(scratch) / "queries.json"
-        listed.write_text(json.dumps(queries), encoding="utf-8")
-        ours = measure_seedsearch(corpus, Path(scratch) / "seedsearch", mb, queries)
-        theirs = measure_whoosh(corpus, Path(scratch) / "whoosh", mb, listed)
-        served = measure_web(corpus, Path(scratch) / "seedsearch", count, clients) \
-            if with_web else {}
-    return Comparison(corpus, mb, len(queries), ours, theirs, served)
+    done = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="bench-compare-") as scratch:
+            listed = Path(scratch) / "queries.json"
+            listed.write_text(json.dumps(queries), encoding="utf-8")
+            ours = measure_seedsearch(corpus, Path(scratch) / "seedsearch", mb, queries)
+            theirs = measure_whoosh(corpus, Path(scratch) / "whoosh", mb, listed)
+            served = measure_web(corpus, Path(scratch) / "seedsearch", count, clients) \
+                if with_web else {}
+        done.append(Run(ours, theirs, served))
+    return Comparison(corpus, mb, len(queries), done, about_corpus or {})
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", type=Path, help="folder of .txt articles or .jsonl(.gz)")
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", help="folder of .txt articles, .jsonl(.gz), or <N>k "
+                        "(e.g. 100k: assembled from the shared corpora)")
+    parser.add_argument("--shared", type=Path, help="the shared corpora for <N>k "
+                        "(default: ../shared/corpora beside the checkout)")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs to take medians of")
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--json-out", type=Path, help="also write the JSON figures here")
     parser.add_argument("--no-web", action="store_true", help="skip the seedsearch serve part")
     parser.add_argument("--whoosh-build", nargs=2, type=Path, help=argparse.SUPPRESS)
@@ -354,8 +405,19 @@ def main() -> None:
         print(json.dumps(whoosh_search(index, json.loads(queries.read_text(encoding="utf-8")))))
     elif args.corpus is None:
         parser.error("--corpus is required")
+    elif args.runs < 1 or args.queries < 1 or args.clients < 1:
+        parser.error("--runs, --queries and --clients must be at least 1")
     else:
-        comparison = compare(args.corpus.resolve(), args.queries, args.clients, not args.no_web)
+        from . import corpus
+
+        print(machine_line(), flush=True)
+        try:
+            path, about = corpus.resolve(args.corpus, args.shared or corpus.SHARED)
+        except corpus.MissingCorpus as error:
+            parser.error(str(error))
+        if about:
+            print(corpus.describe(path, about), flush=True)
+        comparison = compare(path, args.queries, args.clients, not args.no_web, args.runs, about)
         print(comparison.table())
         print(comparison.as_json())
         if args.json_out:
