@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import socket
 import statistics
 import subprocess
@@ -38,6 +39,7 @@ from .queries import title_queries
 
 MAX_SECONDS = 120.0  # per loop
 CLIENTS = 8
+WORKERS = os.cpu_count() or 1  # server processes: one per core, as a deployment would
 WARM_UP = 20
 
 
@@ -48,10 +50,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(corpus: Path, index: Path) -> Iterator[str]:
+def served(corpus: Path, index: Path, workers: int = 1) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "indexer", "serve", "--corpus", str(corpus),
-                                "--index", str(index), "--port", str(port)],
+                                "--index", str(index), "--port", str(port),
+                                "--workers", str(workers)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -134,9 +137,10 @@ def many_clients(base: str, paths: list[str], clients: int,
     return samples, time.perf_counter() - started
 
 
-def run(corpus: Path, index: Path, count: int, clients: int) -> dict[str, float | int | str]:
+def run(corpus: Path, index: Path, count: int, clients: int,
+        workers: int = WORKERS) -> dict[str, float | int | str]:
     paths = [f"/api/search?q={urllib.parse.quote(q)}" for q in title_queries(corpus, count)]
-    with served(corpus, index) as base:
+    with served(corpus, index, workers) as base:
         one_client(base, paths[:WARM_UP], time.monotonic() + MAX_SECONDS)  # open segments
         latencies = one_client(base, paths, time.monotonic() + MAX_SECONDS)
         cpu = time.process_time()
@@ -147,7 +151,7 @@ def run(corpus: Path, index: Path, count: int, clients: int) -> dict[str, float 
         "p50_ms": round(statistics.median(latencies), 2),
         "p95_ms": round(percentile(latencies, 0.95), 2),
         "p99_ms": round(percentile(latencies, 0.99), 2),
-        "clients": clients, "concurrent_requests": len(concurrent),
+        "clients": clients, "workers": workers, "concurrent_requests": len(concurrent),
         "throughput_rps": round(len(concurrent) / elapsed, 1),
         "concurrent_p50_ms": round(statistics.median(concurrent), 2),
         "concurrent_p95_ms": round(percentile(concurrent, 0.95), 2),
@@ -161,11 +165,13 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="reuse this index folder")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--clients", type=int, default=CLIENTS)
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help="server processes (seedsearch serve --workers)")
     args = parser.parse_args()
     print(machine_line())
     with tempfile.TemporaryDirectory() as scratch:
         index = args.index or Path(scratch) / "index"
-        figures = run(args.corpus, index, args.queries, args.clients)
+        figures = run(args.corpus, index, args.queries, args.clients, args.workers)
     print_figures(figures)
 
 
