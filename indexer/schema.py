@@ -7,12 +7,12 @@ facts are columns, so a sync reads them without loading stored bodies.
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 
 from .analysis import news_analyzer
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -35,7 +35,15 @@ def build_schema(language: str = "english") -> Schema:
         source=STORED(),
         url=STORED(),
         path=STORED(),
-        size=NUMERIC(int, bits=64, sortable=True),
-        mtime_ns=NUMERIC(int, bits=64, sortable=True),
-        content_hash=ID(sortable=True),
+        size=column_only(NUMERIC(int, bits=64, sortable=True)),
+        mtime_ns=column_only(NUMERIC(int, bits=64, sortable=True)),
+        content_hash=column_only(ID(sortable=True)),
     )
+
+
+def column_only(field: FieldType) -> FieldType:
+    """A field kept as a column and not indexed: the change-detection facts are
+    read by document, never searched, and indexing them cost a term or four per
+    document (content hashes are all distinct)."""
+    field.indexed = False
+    return field
