@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,7 @@ from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .info import index_info
+from .facets import Facets, Filters
 from .results import SearchResults
 from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, reading, search
 from .store import LOCK_TIMEOUT
@@ -202,23 +204,51 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @click.option("--page", "-p", default=1, show_default=True, type=click.IntRange(1, MAX_PAGE),
               help="Which page of results.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--section", help="Only articles of this section (exactly as listed in facets).")
+@click.option("--year", type=click.IntRange(1, 9999), help="Only articles of this year.")
+@click.option("--month", callback=lambda ctx, param, value: _month(value),
+              help="Only articles of this month, written YYYY-MM.")
+@click.option("--timeline", is_flag=True, help="Also print how many articles match per period.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--no-color", is_flag=True, envvar="NO_COLOR",
               help="No colour or bold, even on a terminal (also NO_COLOR).")
 def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
+                   section: str | None, year: int | None, month: str | None, timeline: bool,
                    as_json: bool, no_color: bool) -> None:
     """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:."""
     text = " ".join(words)
+    filters = Filters(section=section, year=year, month=month)
     with reading(config) as searcher:
         results = search(searcher, text, page=page, per_page=limit, sort=sort,
-                         language=config.language)
+                         language=config.language, filters=filters)
     if results.notice:
         click.echo(f"note: {results.notice}", err=True)
     if as_json:
         click.echo(json.dumps(results.to_json(), ensure_ascii=False))
-    else:
-        color = False if no_color or os.environ.get("NO_COLOR") else None
-        click.echo(format_results(results), color=color)
+        return
+    color = False if no_color or os.environ.get("NO_COLOR") else None
+    click.echo(format_results(results), color=color)
+    if timeline and results.facets:
+        click.echo("\n" + format_timeline(results.facets))
+
+
+def _month(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"write it YYYY-MM, such as 2013-05, not {value!r}.")
+    return value
+
+
+def format_timeline(facets: Facets, width: int = 40) -> str:
+    """A text histogram: one line per year (or month), bars scaled to the busiest."""
+    if not facets.timeline:
+        return "No dated articles match."
+    top = max(bar.count for bar in facets.timeline) or 1
+    lines = [f"Matching articles by {facets.timeline_unit}:"]
+    for bar in facets.timeline:
+        length = round(width * bar.count / top)
+        lines.append(f"{bar.value:>7} {'█' * length}{'▏' if bar.count and not length else ''}"
+                     f" {bar.count}")
+    return "\n".join(lines)
 
 
 def format_results(results: SearchResults) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from .facets import NO_FILTERS, Facets, Filters
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -64,6 +66,8 @@ class SearchResults:
     hits: list[Hit] = field(default_factory=list)
     suggestion: str | None = None
     notice: str | None = None
+    facets: Facets | None = None
+    filters: Filters = NO_FILTERS
 
     @property
     def pages(self) -> int:
@@ -75,4 +79,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "page": self.page,
             "per_page": self.per_page, "took_ms": round(self.took_ms, 2),
             "suggestion": self.suggestion, "hits": [hit.to_json() for hit in self.hits],
+            "filters": self.filters.to_json(),
+            **({"facets": self.facets.to_json(), "timeline": self.facets.timeline_json()}
+               if self.facets else {}),
         }

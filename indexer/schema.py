@@ -12,7 +12,7 @@ from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 from .analysis import news_analyzer
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -30,7 +30,7 @@ def build_schema(language: str = "english") -> Schema:
         title=text(),
         standfirst=text(),
         body=text(),
-        section=text(),
+        section=text(sortable=True),  # a column too: the section facet
         date=DATETIME(stored=True, sortable=True),
         source=STORED(),
         url=STORED(),

@@ -40,9 +40,20 @@ Postings = tuple[np.ndarray, np.ndarray]  # document numbers, term frequencies
 POSTINGS_CACHE_BYTES = 64 * 2**20  # decoded postings kept per process (8 bytes a posting)
 
 
-def top_results(searcher: Searcher, q: wq.Query, limit: int) -> Results | None:
+class ArrayResults(Results):
+    """Whoosh's Results, knowing every matching document number (for facets)."""
+
+    matched: np.ndarray
+
+    def docs(self) -> set[int]:
+        return {int(docnum) for docnum in self.matched}
+
+
+def top_results(searcher: Searcher, q: wq.Query, limit: int,
+                allowed: np.ndarray | None = None) -> ArrayResults | None:
     """Whoosh's `searcher.search(q, limit=limit, terms=True)`, faster; None when
-    `q` is not a plain keyword query."""
+    `q` is not a plain keyword query. `allowed`, a mask over document numbers,
+    keeps only the documents it marks (facet filters)."""
     shape = _keyword_shape(q)
     if shape is None:
         return None
@@ -57,6 +68,9 @@ def top_results(searcher: Searcher, q: wq.Query, limit: int) -> Results | None:
         if segment is None:
             continue
         ids, values, postings = segment
+        if allowed is not None:
+            keep = allowed[ids + offset]
+            ids, values = ids[keep], values[keep]
         docnums.append(ids + offset)
         scores.append(values)
         for term, (term_ids, _) in postings.items():
@@ -64,9 +78,10 @@ def top_results(searcher: Searcher, q: wq.Query, limit: int) -> Results | None:
     all_ids = np.concatenate(docnums) if docnums else np.zeros(0, dtype=np.int64)
     all_scores = np.concatenate(scores) if scores else np.zeros(0)
     top = _best(all_ids, all_scores, limit)
-    results = Results(searcher, q, [(float(all_scores[i]), int(all_ids[i])) for i in top],
-                      runtime=time.perf_counter() - started)
+    results = ArrayResults(searcher, q, [(float(all_scores[i]), int(all_ids[i])) for i in top],
+                           runtime=time.perf_counter() - started)
     results._total = len(all_ids)
+    results.matched = all_ids
     _record_matched_terms(results, searcher, matched, all_ids[top])
     return results
 

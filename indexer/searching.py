@@ -6,17 +6,20 @@ import time
 from contextlib import contextmanager
 from typing import Iterator, Literal
 
+import numpy as np
+from whoosh import query as wq
 from whoosh import sorting
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader
-from whoosh.searching import Searcher
+from whoosh.searching import Results, Searcher
 
 from .config import Config
 from .errors import InvalidSetting
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .ranking import DEFAULT_RANKING, Ranking
 from .results import Hit, SearchResults
-from .scoring import top_results
+from .scoring import ArrayResults, top_results
+from .facets import NO_FILTERS, Filters, allowed, count
 from .snippets import highlighter, snippet_for
 from .store import lease_index
 from .suggest import suggest
@@ -68,21 +71,30 @@ def reading(config: Config, ranking: Ranking = DEFAULT_RANKING) -> Iterator[Sear
 
 def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
            sort: str = "relevance", language: str = "english", plain: bool = False,
-           ranking: Ranking = DEFAULT_RANKING) -> SearchResults:
-    """One page of ranked results for `text`, with snippets.
+           ranking: Ranking = DEFAULT_RANKING, filters: Filters = NO_FILTERS,
+           with_facets: bool = True) -> SearchResults:
+    """One page of ranked results for `text`, with snippets, and the facets of
+    every matching article.
 
-    `plain` treats the text as a bag of words (natural-language questions).
+    `plain` treats the text as a bag of words (natural-language questions);
+    `filters` keeps the articles of one section, year or month.
     """
     _check_paging(page, per_page, sort)
     started = time.perf_counter()
     parser = build_parser(searcher.schema, ranking, sentences=plain)
     parsed = parse_plain(parser, text) if plain else parse(parser, text)
-    hits, total = _run(searcher, parsed, page, per_page, sort)
+    results = _run(searcher, parsed, page * per_page, sort, allowed(searcher, filters))
+    highlight = highlighter()
+    offset = (page - 1) * per_page
+    hits = [_hit(offset + number + 1, hit, highlight)
+            for number, hit in enumerate(results[offset:offset + per_page])]
+    total = len(results)
     suggestion = suggest(searcher, parsed.text, language) if total == 0 else None
+    facets = count(searcher, _matched(results)) if with_facets else None
     took_ms = (time.perf_counter() - started) * 1000
     return SearchResults(query=text, total=total, page=page, per_page=per_page,
                          took_ms=took_ms, hits=hits, suggestion=suggestion,
-                         notice=parsed.notice)
+                         notice=parsed.notice, facets=facets, filters=filters)
 
 
 def _check_paging(page: int, per_page: int, sort: str) -> None:
@@ -94,21 +106,31 @@ def _check_paging(page: int, per_page: int, sort: str) -> None:
         raise InvalidSetting(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.")
 
 
-def _run(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: int,
-         sort: str) -> tuple[list[Hit], int]:
-    limit = page * per_page
-    results = top_results(searcher, parsed.query, limit) if sort == "relevance" else None
-    if results is None:
-        options: dict[str, object] = {}
-        if sort != "relevance":
-            options = {"sortedby": _by_date(newest_first=sort == "newest"),
-                       "reverse": sort == "newest"}
-        results = searcher.search(parsed.query, limit=limit, terms=True, **options)
-    highlight = highlighter()
-    offset = (page - 1) * per_page
-    hits = [_hit(offset + number + 1, hit, highlight)
-            for number, hit in enumerate(results[offset:offset + per_page])]
-    return hits, len(results)
+def _run(searcher: Searcher, parsed: ParsedQuery, limit: int, sort: str,
+         mask: np.ndarray | None) -> Results:
+    results = top_results(searcher, parsed.query, limit, mask) if sort == "relevance" else None
+    if results is not None:
+        return results
+    options: dict[str, object] = {}
+    if sort != "relevance":
+        options = {"sortedby": _by_date(newest_first=sort == "newest"),
+                   "reverse": sort == "newest"}
+    q = parsed.query
+    if mask is not None:  # Whoosh reads an empty filter as no filter at all
+        options["filter"] = {int(docnum) for docnum in np.flatnonzero(mask)}
+        q = q if options["filter"] else wq.NullQuery
+    results = searcher.search(q, limit=limit, terms=True, **options)
+    results.mask = mask
+    return results
+
+
+def _matched(results: Results) -> np.ndarray:
+    """Every matching document number, filters applied."""
+    if isinstance(results, ArrayResults):
+        return results.matched
+    matched = np.fromiter(results.searcher.docs_for_query(results.q), dtype=np.int64)
+    mask = getattr(results, "mask", None)
+    return matched[mask[matched]] if mask is not None and len(matched) else matched
 
 
 def _by_date(newest_first: bool) -> sorting.FacetType:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from datetime import datetime, timezone
+from typing import Any, Callable
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   url_for)
 from markupsafe import Markup
 
 from indexer import SORTS, search
 from indexer.documents import get_article
+from indexer.facets import Filters
 from indexer.results import Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE
 
@@ -18,6 +22,8 @@ from .searching import SearchService
 bp = Blueprint("seedsearch", __name__)
 MAX_QUERY_CHARS = 500
 PER_PAGE = 10
+FEED_ENTRIES = 20
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 def service() -> SearchService:
@@ -53,22 +59,48 @@ def sort_param() -> str:
     return sort
 
 
-def run_search(per_page: int) -> tuple[str, Any]:
-    text, page, sort = query_param(), int_param("page", 1, MAX_PAGE), sort_param()
+def filters_param() -> Filters:
+    """The facet filters chosen: section, year, month (YYYY-MM)."""
+    section = request.args.get("section", "").strip() or None
+    if section is not None and len(section) > MAX_QUERY_CHARS:
+        raise BadParameter(f"section is too long: at most {MAX_QUERY_CHARS} characters.")
+    year_text = request.args.get("year", "")
+    if year_text and not (year_text.isdigit() and 1 <= int(year_text) <= 9999):
+        raise BadParameter(f"year must be a year such as 2013, not {year_text[:20]!r}.")
+    month = request.args.get("month", "") or None
+    if month is not None and not MONTH.fullmatch(month):
+        raise BadParameter(f"month must be written YYYY-MM, such as 2013-05, not {month[:20]!r}.")
+    return Filters(section=section, year=int(year_text) if year_text else None, month=month)
+
+
+def run_search(per_page: int, sort: str | None = None) -> tuple[str, Any]:
+    text, page = query_param(), int_param("page", 1, MAX_PAGE)
+    sort = sort or sort_param()
+    filters = filters_param()
     if not text:
         return text, None
     searcher = service().searcher()
     language = service().config.language
     return text, search(searcher, text, page=page, per_page=per_page, sort=sort,
-                        language=language)
+                        language=language, filters=filters)
 
 
 @bp.get("/")
 @bp.get("/search")
 def search_page() -> str:
     text, results = run_search(PER_PAGE)
-    return render_template("search.html", query=text, results=results, sort=sort_param(),
-                           sorts=SORTS)
+    sort = sort_param()
+    return render_template("search.html", query=text, results=results, sort=sort,
+                           sorts=SORTS, link=results_link(text, sort, filters_param()))
+
+
+def results_link(query: str, sort: str, filters: Filters) -> Callable[..., str]:
+    """This search's URL with some parameters changed; a None value removes one."""
+    def link(**changes: object) -> str:
+        params: dict[str, Any] = {"q": query, "sort": sort, **filters.to_json(), **changes}
+        return url_for("seedsearch.search_page",
+                       **{name: value for name, value in params.items() if value is not None})
+    return link
 
 
 @bp.get("/doc/<path:doc_id>")
@@ -101,6 +133,27 @@ def api_article(doc_id: str) -> Response:
 def opensearch() -> Response:
     body = render_template("opensearch.xml")
     return Response(body, mimetype="application/opensearchdescription+xml")
+
+
+@bp.get("/feed")
+def feed() -> Response:
+    """An Atom feed of the newest articles matching the query: follow a story."""
+    text, results = run_search(FEED_ENTRIES, sort="newest")
+    if results is None:
+        raise BadParameter("q is required: /feed?q=words")
+    updated = max((hit.date for hit in results.hits if hit.date), default=None)
+    body = render_template("feed.xml", query=text, results=results,
+                           updated=atom_time(updated), atom_time=atom_time,
+                           feed_id=request.url)
+    return Response(body, mimetype="application/atom+xml")
+
+
+def atom_time(when: datetime | None) -> str:
+    """RFC 3339 in UTC, as Atom wants; undated entries get the epoch."""
+    when = when or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/healthz")

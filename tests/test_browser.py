@@ -122,6 +122,25 @@ def test_hostile_article_shows_as_text(page, server):
     assert page.locator("article img").count() == 0 and dialogs == []
 
 
+def test_filter_by_a_section_facet_then_remove_it(page, server):
+    search_from_home(page, server, "harbour")
+    page.locator(".facet-section a", has_text="Ports").click()
+    page.wait_for_url("**section=Ports**")
+    assert "12 results" in page.locator(".count").inner_text()
+    assert set(page.locator(".result .section").all_inner_texts()) == {"Ports"}
+    page.locator(".facet-section a.chosen").click()
+    page.wait_for_url(lambda url: "section=" not in url)
+    assert "25 results" in page.locator(".count").inner_text()  # the hostile one too
+
+
+def test_click_a_timeline_bar(page, server):
+    search_from_home(page, server, "harbour")
+    page.locator(".timeline a.bar[aria-label^='2005:']").click()
+    page.wait_for_url("**year=2005**")
+    assert "1 result" in page.locator(".count").inner_text()
+    assert page.locator(".result time").first.get_attribute("datetime").startswith("2005")
+
+
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])
 def test_results_page_screenshots(browser, server, width, height):
     context = browser.new_context(viewport={"width": width, "height": height})

@@ -150,7 +150,10 @@ def test_chrome_and_teasers_are_not_indexed(seed_config, word):
 
 def test_results_json_contract(seed_config):
     data = run(seed_config, "kidnappings").to_json()
-    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits"}
+    assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
+                         "filters", "facets", "timeline"}
+    assert data["facets"] == {"section": [{"value": "Inside Story Americas", "count": 1}],
+                              "year": [{"value": "2013", "count": 1}]}
     assert set(data["hits"][0]) == {"rank", "id", "score", "title", "section", "date", "path",
                                     "snippet"}
     assert Path(data["hits"][0]["path"]).is_file()

@@ -22,7 +22,8 @@ from searchweb import create_app
 from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID
 
 SEED_TITLE = "Putting an end to Mexico's drug war?"
-CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits"}
+CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
+                 "filters", "facets", "timeline"}  # the last three added by facets, unbroken
 HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet"}
 HTML_PAGES = ["/", "/search?q=harbour", "/search?q=harbour&page=2", "/search?q=harbur",
               '/search?q="unclosed', f"/doc/{SEED_ID}", "/doc/hostile.txt?q=harbour",

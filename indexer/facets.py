@@ -1,0 +1,196 @@
+"""Facets and the timeline: counts of matching articles by section and by date.
+
+Every document's section and date are read once per segment from columns
+into arrays (`DocFacts`); counting the sections, years or months of a set
+of matching documents is then one `bincount`. Filters (a section, a year, a
+month) are boolean masks over the same arrays, so they cost the same
+whatever the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+import numpy as np
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
+
+MONTHLY_BELOW_YEARS = 3  # a timeline spanning fewer years is drawn by month
+MAX_SECTIONS = 20  # section values listed, most frequent first
+UNDATED = 2**64 - 1  # the date column's value for articles without a date
+MICROSECONDS_A_DAY = 86_400_000_000
+
+_facts_cache: WeakKeyDictionary[IndexReader, "DocFacts"] = WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "count": self.count}
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts over every matching article (not only the page shown)."""
+
+    section: tuple[FacetValue, ...] = ()
+    year: tuple[FacetValue, ...] = ()
+    timeline: tuple[FacetValue, ...] = ()  # by year, or by month ("2013-05") when short
+    timeline_unit: str = "year"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"section": [value.to_json() for value in self.section],
+                "year": [value.to_json() for value in self.year]}
+
+    def timeline_json(self) -> dict[str, Any]:
+        return {"unit": self.timeline_unit,
+                "bars": [value.to_json() for value in self.timeline]}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions chosen from the facets; None means not restricted."""
+
+    section: str | None = None
+    year: int | None = None
+    month: str | None = None  # "YYYY-MM"
+
+    def __bool__(self) -> bool:
+        return any(value is not None for value in (self.section, self.year, self.month))
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in
+                (("section", self.section), ("year", self.year), ("month", self.month))
+                if value is not None}
+
+
+NO_FILTERS = Filters()
+
+
+class DocFacts:
+    """Section code, year and month (YYYYMM) of every document of one segment."""
+
+    def __init__(self, reader: IndexReader) -> None:
+        size = reader.doc_count_all()
+        self.sections, self.names = _section_codes(reader, size)
+        days = _date_days(reader, size)
+        dated = days >= 0
+        calendar = (np.datetime64("0001-01-01", "D") + np.where(dated, days, 0)
+                    .astype("timedelta64[D]"))
+        years = calendar.astype("datetime64[Y]").astype(np.int64) + 1970
+        months = calendar.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        self.years = np.where(dated, years, 0).astype(np.int32)
+        self.months = np.where(dated, years * 100 + months, 0).astype(np.int32)
+
+
+def _date_days(reader: IndexReader, size: int) -> np.ndarray:
+    """Days since 0001-01-01 of each document's date (-1: undated), read from the
+    date column's bytes (Whoosh stores microseconds since then, big-endian)."""
+    days = np.full(size, -1, dtype=np.int64)
+    if not reader.has_column("date"):
+        return days
+    column = reader.column_reader("date", translate=False)
+    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * 8), dtype=">u8")
+    values = np.full(size, UNDATED, dtype=np.uint64)
+    values[:len(stored)] = stored
+    dated = values != UNDATED
+    days[dated] = (values[dated] // MICROSECONDS_A_DAY).astype(np.int64)
+    return days
+
+
+def _section_codes(reader: IndexReader, size: int) -> tuple[np.ndarray, list[str]]:
+    codes = np.full(size, -1, dtype=np.int32)
+    if not reader.has_column("section"):
+        return codes, []
+    numbers: dict[str, int] = {}
+    column = reader.column_reader("section")
+    for docnum in range(size):
+        name = column[docnum]
+        if name:
+            codes[docnum] = numbers.setdefault(name, len(numbers))
+    return codes, list(numbers)
+
+
+def facts(reader: IndexReader) -> DocFacts:
+    found = _facts_cache.get(reader)
+    if found is None:
+        found = _facts_cache[reader] = DocFacts(reader)
+    return found
+
+
+def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:
+    """A mask over the searcher's document numbers: True where the filters allow."""
+    if not filters:
+        return None
+    masks = []
+    for reader, _ in searcher.reader().leaf_readers():
+        segment = facts(reader)
+        mask = np.ones(reader.doc_count_all(), dtype=bool)
+        if filters.section is not None:
+            code = segment.names.index(filters.section) \
+                if filters.section in segment.names else -2
+            mask &= segment.sections == code
+        if filters.year is not None:
+            mask &= segment.years == filters.year
+        if filters.month is not None:
+            year, month = filters.month.split("-")
+            mask &= segment.months == int(year) * 100 + int(month)
+        masks.append(mask)
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def count(searcher: Searcher, docnums: np.ndarray) -> Facets:
+    """Section, year and timeline counts over the matching documents."""
+    sections: dict[str, int] = {}
+    years: list[np.ndarray] = []
+    months: list[np.ndarray] = []
+    for reader, offset in searcher.reader().leaf_readers():
+        size = reader.doc_count_all()
+        local = docnums[(docnums >= offset) & (docnums < offset + size)] - offset
+        segment = facts(reader)
+        codes = segment.sections[local]
+        for code, number in enumerate(np.bincount(codes[codes >= 0],
+                                                  minlength=len(segment.names))):
+            if number:
+                name = segment.names[code]
+                sections[name] = sections.get(name, 0) + int(number)
+        years.append(segment.years[local])
+        months.append(segment.months[local])
+    year_values = np.concatenate(years) if years else np.zeros(0, dtype=np.int32)
+    month_values = np.concatenate(months) if months else np.zeros(0, dtype=np.int32)
+    by_year = _counted(year_values[year_values > 0])
+    return Facets(
+        section=tuple(FacetValue(name, number) for name, number in
+                      sorted(sections.items(), key=lambda item: (-item[1], item[0]))
+                      [:MAX_SECTIONS]),
+        year=tuple(FacetValue(str(value), number) for value, number in by_year),
+        **_timeline(by_year, month_values[month_values > 0]))
+
+
+def _counted(values: np.ndarray) -> list[tuple[int, int]]:
+    found, counts = np.unique(values, return_counts=True)
+    return [(int(value), int(number)) for value, number in zip(found, counts, strict=True)]
+
+
+def _timeline(by_year: list[tuple[int, int]], months: np.ndarray) -> dict[str, Any]:
+    """Bars for every year (or month) from the first to the last, empty ones included."""
+    if not by_year:
+        return {}
+    first, last = by_year[0][0], by_year[-1][0]
+    if last - first + 1 >= MONTHLY_BELOW_YEARS:
+        counts = dict(by_year)
+        bars = [FacetValue(str(year), counts.get(year, 0)) for year in range(first, last + 1)]
+        return {"timeline": tuple(bars), "timeline_unit": "year"}
+    counts = dict(_counted(months))
+    low, high = min(counts), max(counts)
+    bars = []
+    year, month = divmod(low, 100)
+    while year * 100 + month <= high:
+        bars.append(FacetValue(f"{year}-{month:02d}", counts.get(year * 100 + month, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {"timeline": tuple(bars), "timeline_unit": "month"}
