@@ -25,6 +25,7 @@ from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .info import index_info
 from .facets import Facets, Filters
 from .results import SearchResults
+from .similar import similar
 from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, reading, search
 from .store import LOCK_TIMEOUT
 from .sync import SyncReport, sync
@@ -230,6 +231,25 @@ def search_command(config: Config, words: tuple[str, ...], limit: int, page: int
     click.echo(format_results(results), color=color)
     if timeline and results.facets:
         click.echo("\n" + format_timeline(results.facets))
+
+
+@cli.command("similar")
+@settings_options
+@click.argument("doc_id", metavar="ID")
+@click.option("--limit", "-n", default=10, show_default=True,
+              type=click.IntRange(1, MAX_PER_PAGE), help="How many articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
+def similar_command(config: Config, doc_id: str, limit: int, as_json: bool) -> None:
+    """Articles like the one with this ID (more like this), the article itself left out."""
+    with reading(config) as searcher:
+        results = similar(searcher, doc_id, per_page=limit)
+    if results is None:
+        raise click.ClickException(f"There is no article with the id {doc_id!r}. "
+                                   "Find ids with: seedsearch search WORDS")
+    if as_json:
+        click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+    else:
+        click.echo(format_results(results))
 
 
 def _month(value: str | None) -> str | None:

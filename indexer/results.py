@@ -37,6 +37,14 @@ class Snippet:
 
 
 @dataclass(frozen=True)
+class Copy:
+    """Another article of the same story (a near-duplicate), folded into a hit."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Hit:
     rank: int
     id: str
@@ -46,6 +54,7 @@ class Hit:
     date: datetime | None
     path: str | None
     snippet: Snippet
+    duplicates: tuple[Copy, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +62,7 @@ class Hit:
             "title": self.title, "section": self.section,
             "date": self.date.isoformat(timespec="seconds") if self.date else None,
             "path": self.path, "snippet": self.snippet.html(),
+            "duplicates": [copy.id for copy in self.duplicates],
         }
 
 

@@ -17,7 +17,8 @@ from .config import Config
 from .errors import InvalidSetting
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .ranking import DEFAULT_RANKING, Ranking
-from .results import Hit, SearchResults
+from .duplicates import collapse, signatures_of
+from .results import Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
 from .facets import NO_FILTERS, Filters, allowed, count
 from .snippets import highlighter, snippet_for
@@ -28,6 +29,7 @@ Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+COPIES_ROOM = 3  # candidates fetched per place on the page, so folded copies leave no gaps
 UNDATED = 2**64 - 1  # the date column's value for articles without a date
 
 
@@ -83,18 +85,34 @@ def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
     started = time.perf_counter()
     parser = build_parser(searcher.schema, ranking, sentences=plain)
     parsed = parse_plain(parser, text) if plain else parse(parser, text)
-    results = _run(searcher, parsed, page * per_page, sort, allowed(searcher, filters))
+    return results_page(searcher, parsed, page, per_page, sort, allowed(searcher, filters),
+                        filters, language if with_facets else None, started, query=text)
+
+
+def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: int, sort: str,
+                 mask: np.ndarray | None, filters: Filters = NO_FILTERS,
+                 facets_language: str | None = "english", started: float | None = None,
+                 query: str | None = None) -> SearchResults:
+    """Run a parsed query: one page of hits (copies of a story folded into its best
+    hit), the total, and (unless `facets_language` is None) facets and suggestions."""
+    started = time.perf_counter() if started is None else started
+    candidates = page * per_page * COPIES_ROOM + per_page
+    results = _run(searcher, parsed, candidates, sort, mask)
+    top = results[:candidates]
+    groups = collapse(top, signatures_of(searcher, (hit.docnum for hit in top)))
     highlight = highlighter()
     offset = (page - 1) * per_page
-    hits = [_hit(offset + number + 1, hit, highlight)
-            for number, hit in enumerate(results[offset:offset + per_page])]
+    hits = [_hit(offset + number + 1, hit, highlight, copies)
+            for number, (hit, copies) in enumerate(groups[offset:offset + per_page])]
     total = len(results)
-    suggestion = suggest(searcher, parsed.text, language) if total == 0 else None
-    facets = count(searcher, _matched(results)) if with_facets else None
+    suggestion = suggest(searcher, parsed.text, facets_language) \
+        if total == 0 and facets_language else None
+    facets = count(searcher, _matched(results)) if facets_language else None
     took_ms = (time.perf_counter() - started) * 1000
-    return SearchResults(query=text, total=total, page=page, per_page=per_page,
-                         took_ms=took_ms, hits=hits, suggestion=suggestion,
-                         notice=parsed.notice, facets=facets, filters=filters)
+    return SearchResults(query=parsed.text if query is None else query, total=total,
+                         page=page, per_page=per_page, took_ms=took_ms, hits=hits,
+                         suggestion=suggestion, notice=parsed.notice, facets=facets,
+                         filters=filters)
 
 
 def _check_paging(page: int, per_page: int, sort: str) -> None:
@@ -147,8 +165,9 @@ def _undated_lowest(value: int) -> int:
     return -1 if value == UNDATED else value
 
 
-def _hit(rank: int, hit, highlight) -> Hit:  # type: ignore[no-untyped-def]
+def _hit(rank: int, hit, highlight, copies=()) -> Hit:  # type: ignore[no-untyped-def]
     return Hit(rank=rank, id=hit["id"], score=float(hit.score or 0.0),
                title=hit.get("title", ""), section=hit.get("section"),
                date=hit.get("date"), path=hit.get("path"),
-               snippet=snippet_for(hit, highlight))
+               snippet=snippet_for(hit, highlight),
+               duplicates=tuple(Copy(copy["id"], copy.get("title", "")) for copy in copies))

@@ -23,6 +23,7 @@ from .articles import Article
 from .bulk import build_segments, commit_segments
 from .config import Config
 from .errors import IndexLocked
+from .duplicates import band_keys, signature
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
 from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation, publish,
@@ -264,11 +265,14 @@ def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]
 
 def document(article: Article) -> dict[str, object]:
     """The Whoosh fields of an article; absent parts are left out, not stored as None."""
-    fields = {
+    fields: dict[str, object] = {
         "id": article.id, "title": article.title, "standfirst": article.standfirst,
         "body": article.body, "section": article.section, "date": article.date,
         "source": article.source, "url": article.url, "path": article.path,
         "size": article.size, "mtime_ns": article.mtime_ns,
         "content_hash": article.content_hash,
     }
+    sig = signature(" ".join(part for part in (article.title, article.standfirst, article.body)
+                             if part))
+    fields.update(minhash=sig, dupbands=band_keys(sig))
     return {name: value for name, value in fields.items() if value is not None}

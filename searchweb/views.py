@@ -12,6 +12,8 @@ from markupsafe import Markup
 
 from indexer import SORTS, search
 from indexer.documents import get_article
+from indexer.duplicates import copies_of
+from indexer.similar import similar
 from indexer.facets import Filters
 from indexer.results import Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE
@@ -23,6 +25,7 @@ bp = Blueprint("seedsearch", __name__)
 MAX_QUERY_CHARS = 500
 PER_PAGE = 10
 FEED_ENTRIES = 20
+SIMILAR = 5  # "more like this" on an article's page
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -110,7 +113,12 @@ def article_page(doc_id: str) -> str:
     if article is None:
         abort(404, description=f"There is no article with the id {doc_id!r}.")
     back = {"q": text, "page": int_param("page", 1, MAX_PAGE), "sort": sort_param()}
-    return render_template("article.html", article=article, query=text, back=back)
+    searcher = service().searcher()
+    docnum = searcher.document_number(id=doc_id)
+    copies = [searcher.stored_fields(n) for n in copies_of(searcher, docnum)]
+    like = similar(searcher, doc_id, per_page=SIMILAR)
+    return render_template("article.html", article=article, query=text, back=back,
+                           copies=copies, similar=like.hits if like else [])
 
 
 @bp.get("/api/search")

@@ -138,6 +138,18 @@ def app(web_config: Config):
     app.extensions["seedsearch"].close()
 
 
+@contextmanager
+def client_for(config: Config) -> Iterator:
+    """A Flask test client on `config`'s index, its searchers closed afterwards."""
+    from searchweb import create_app
+
+    app = create_app({"corpus": config.corpus, "index": config.index, "TESTING": True})
+    try:
+        yield app.test_client()
+    finally:
+        app.extensions["seedsearch"].close()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, serving_copy
+from .conftest import ROOT, indexed_jsonl, serving_copy
+from .test_duplicates import ARTICLES as COPIES
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -139,6 +140,24 @@ def test_click_a_timeline_bar(page, server):
     page.wait_for_url("**year=2005**")
     assert "1 result" in page.locator(".count").inner_text()
     assert page.locator(".result time").first.get_attribute("datetime").startswith("2005")
+
+
+@pytest.fixture(scope="module")
+def copies_server(tmp_path_factory):
+    config = indexed_jsonl(tmp_path_factory.mktemp("copies-corpus"), COPIES)
+    with serving_copy(config, tmp_path_factory.mktemp("copies-served")) as base:
+        yield base
+
+
+def test_expand_a_group_of_copies(page, copies_server):
+    search_from_home(page, copies_server, "anchor harbour")
+    group = page.locator(".result details.duplicates").first
+    assert not group.locator("li").first.is_visible()
+    group.locator("summary").click()
+    assert group.locator("li").count() == 2 and group.locator("li").first.is_visible()
+    group.locator("li a").first.click()
+    page.wait_for_url("**/doc/**")
+    assert "Copies of this story" in page.locator(".copies").inner_text()
 
 
 @pytest.mark.parametrize("width, height", [(1280, 900), (390, 844)])

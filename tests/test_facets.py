@@ -13,7 +13,7 @@ from indexer.cli import cli
 from indexer.facets import Filters
 from indexer.searching import reading
 
-from .conftest import CORPORA, indexed_jsonl, needs_shared
+from .conftest import client_for, CORPORA, indexed_jsonl, needs_shared
 from .test_web import get_page, params
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -100,11 +100,8 @@ def test_cli_filters_and_text_timeline(harbour, runner):
 
 @pytest.fixture
 def harbour_client(harbour):
-    from searchweb import create_app
-
-    app = create_app({"corpus": harbour.corpus, "index": harbour.index, "TESTING": True})
-    yield app.test_client()
-    app.extensions["seedsearch"].close()
+    with client_for(harbour) as client:
+        yield client
 
 
 def test_page_facet_links_filter_and_can_be_removed(harbour_client):

@@ -155,7 +155,7 @@ def test_results_json_contract(seed_config):
     assert data["facets"] == {"section": [{"value": "Inside Story Americas", "count": 1}],
                               "year": [{"value": "2013", "count": 1}]}
     assert set(data["hits"][0]) == {"rank", "id", "score", "title", "section", "date", "path",
-                                    "snippet"}
+                                    "snippet", "duplicates"}
     assert Path(data["hits"][0]["path"]).is_file()
 
 

@@ -24,7 +24,7 @@ from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID
 SEED_TITLE = "Putting an end to Mexico's drug war?"
 CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
                  "filters", "facets", "timeline"}  # the last three added by facets, unbroken
-HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet"}
+HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet", "duplicates"}
 HTML_PAGES = ["/", "/search?q=harbour", "/search?q=harbour&page=2", "/search?q=harbur",
               '/search?q="unclosed', f"/doc/{SEED_ID}", "/doc/hostile.txt?q=harbour",
               "/doc/ports/03.txt", "/doc/nope.txt", "/search?q=harbour&page=0", "/no/such/page"]

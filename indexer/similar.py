@@ -1,0 +1,43 @@
+"""More like this: articles that share an article's most telling words.
+
+The article's key terms (Whoosh's Bo1 weighting over its title and body)
+become a ranked query of the same BM25F words a search uses, each weighted
+by how telling it is; the article itself is left out of the results.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .bm25f import WordQuery
+from .query import ParsedQuery
+from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
+from .results import SearchResults
+from .schema import TEXT_FIELDS
+from .searching import results_page
+
+KEY_TERMS = 15
+
+
+def similar(searcher: Searcher, doc_id: str, per_page: int = 10,
+            ranking: Ranking = DEFAULT_RANKING) -> SearchResults | None:
+    """Articles like the one with this id, best first; None when there is no such article."""
+    docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        return None
+    stored = searcher.stored_fields(docnum)
+    text = "\n".join(stored.get(field) or "" for field in TEXT_FIELDS)
+    terms = searcher.key_terms_from_text("body", text, numterms=KEY_TERMS)
+    fields = {field: ranking.field_boosts.get(field, 1.0) for field in TEXT_FIELDS}
+    b = {field: ranking.field_b.get(field, ranking.b) for field in TEXT_FIELDS}
+    words: list[wq.Query] = [
+        WordQuery(term, fields, k1=ranking.k1, b=b, boost=weight / terms[0][1],
+                  title_bonus=ranking.title_bonus) for term, weight in terms]
+    mask = np.ones(searcher.doc_count_all(), dtype=bool)
+    mask[docnum] = False
+    query = CoordinatedOr(words, bonus=ranking.sentence_word_bonus) if len(words) > 1 \
+        else (words[0] if words else wq.NullQuery)
+    parsed = ParsedQuery(f"like {doc_id}", query)
+    return results_page(searcher, parsed, 1, per_page, "relevance", mask, facets_language=None)
