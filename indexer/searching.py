@@ -105,8 +105,8 @@ def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: i
     hits = [_hit(offset + number + 1, hit, highlight, copies)
             for number, (hit, copies) in enumerate(groups[offset:offset + per_page])]
     total = len(results)
-    suggestion = suggest(searcher, parsed.text, facets_language) \
-        if total == 0 and facets_language else None
+    # Also when some words matched: a misspelt word among good ones still deserves a fix.
+    suggestion = suggest(searcher, parsed.text, facets_language) if facets_language else None
     facets = count(searcher, _matched(results)) if facets_language else None
     took_ms = (time.perf_counter() - started) * 1000
     return SearchResults(query=parsed.text if query is None else query, total=total,

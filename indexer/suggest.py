@@ -76,3 +76,28 @@ def _surface_form(searcher: Searcher, analyzer, field: str, term: str) -> str | 
         if token.text == term:
             return text[token.startchar:token.endchar].lower()
     return None
+
+
+def completions(searcher: Searcher, text: str, language: str, limit: int = 5) -> list[str]:
+    """Words of the index that complete the last word typed, most frequent first,
+    in the readers' word form (search-as-you-type)."""
+    words = [match.group() for match in _TOKEN.finditer(text)]
+    if not words or text[-1:].isspace() or len(words[-1]) < 2:
+        return []
+    analyzer, reader = news_analyzer(language), searcher.reader()
+    last = words[-1].lower()
+    stems = [token.text for token in analyzer(last, mode="query")]
+    prefix = stems[0][:len(last) - 1] if stems else last
+    terms = (term.decode("utf-8") if isinstance(term, bytes) else term
+             for term in reader.expand_prefix("title", prefix))
+    candidates = sorted(((reader.doc_frequency("title", term), term) for term in terms),
+                        reverse=True)
+    found: list[str] = []
+    for _, term in candidates[:limit * 4]:
+        surface = _surface_form(searcher, analyzer, "title", term)
+        if surface and surface.startswith(last) and surface not in found:
+            found.append(surface)
+        if len(found) == limit:
+            break
+    head = text[:len(text) - len(words[-1])]
+    return [head + word for word in found]

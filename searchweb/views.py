@@ -14,6 +14,7 @@ from indexer import SORTS, search
 from indexer.documents import get_article
 from indexer.duplicates import copies_of
 from indexer.similar import similar
+from indexer.suggest import completions
 from indexer.facets import Filters
 from indexer.results import Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE
@@ -26,6 +27,7 @@ MAX_QUERY_CHARS = 500
 PER_PAGE = 10
 FEED_ENTRIES = 20
 SIMILAR = 5  # "more like this" on an article's page
+SUGGESTIONS = 5  # of each kind, as you type
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
@@ -127,6 +129,22 @@ def api_search() -> Response:
     if results is None:
         raise BadParameter("q is required: /api/search?q=words")
     return jsonify(results.to_json())
+
+
+@bp.get("/api/suggest")
+def api_suggest() -> Response:
+    """Search-as-you-type: words completing the last one typed, and matching titles."""
+    text = query_param()
+    if not text:
+        return jsonify({"query": text, "completions": [], "titles": []})
+    searcher = service().searcher()
+    language = service().config.language
+    completed = completions(searcher, text, language, SUGGESTIONS)
+    # Titles for what the reader is most likely typing: the first completion.
+    titles = search(searcher, completed[0] if completed else text, per_page=SUGGESTIONS,
+                    language=language, with_facets=False).hits
+    return jsonify({"query": text, "completions": completed,
+                    "titles": [{"id": hit.id, "title": hit.title} for hit in titles]})
 
 
 @bp.get("/api/doc/<path:doc_id>")

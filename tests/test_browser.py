@@ -142,6 +142,30 @@ def test_click_a_timeline_bar(page, server):
     assert page.locator(".result time").first.get_attribute("datetime").startswith("2005")
 
 
+def test_pick_a_suggestion_while_typing(page, server):
+    page.goto(server + "/")
+    page.get_by_label("Search the articles").press_sequentially("harb", delay=50)
+    completion = page.locator(".suggestions a.completion").first
+    completion.wait_for()
+    assert completion.inner_text() == "harbour"
+    assert page.locator(".suggestions a.title").count() > 0
+    completion.click()
+    page.wait_for_url("**/search?q=harbour**")
+    assert "25 results" in page.locator(".count").inner_text()
+
+
+def test_the_search_box_works_without_javascript(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    page.get_by_label("Search the articles").fill("harbour")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=harbour**")
+    assert "25 results" in page.locator(".count").inner_text()
+    assert page.locator(".facet-section a").count() > 0
+    context.close()
+
+
 @pytest.fixture(scope="module")
 def copies_server(tmp_path_factory):
     config = indexed_jsonl(tmp_path_factory.mktemp("copies-corpus"), COPIES)
