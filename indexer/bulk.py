@@ -28,7 +28,7 @@ import signal
 import traceback
 from array import array
 from multiprocessing.process import BaseProcess
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from whoosh.codec import default_codec
 from whoosh.codec.base import Segment
@@ -43,6 +43,12 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from .analysis import NewsAnalyzer
 
 Fields = dict[str, Any]
+Prepare = Callable[[Fields], Fields]  # run where the document is indexed (in its worker)
+
+
+def _as_given(fields: Fields) -> Fields:
+    return fields
+
 # Estimated bytes per posting (document number, weight, value end) and per
 # new term (its arrays, key and dictionary slot), for the memory budget.
 POSTING_BYTES = 12
@@ -286,28 +292,29 @@ def commit_segments(ix: FileIndex, segments: list[Segment]) -> None:
 
 
 def build_segments(ix: FileIndex, documents: Iterable[Fields], procs: int,
-                   limitmb: int) -> list[Segment]:
+                   limitmb: int, prepare: Prepare = _as_given) -> list[Segment]:
     """Write `documents` into new segments of `ix`, in `procs` processes, each
     with its own `limitmb` budget; returns the segments, not yet committed."""
     if procs <= 1:
         builder = SegmentBuilder(ix, limitmb)
         try:
             for fields in documents:
-                builder.add(fields)
+                builder.add(prepare(fields))
             builder.flush()
         except BaseException:
             builder.cancel()
             raise
         return builder.segments
-    return _build_in_workers(ix, documents, procs, limitmb)
+    return _build_in_workers(ix, documents, procs, limitmb, prepare)
 
 
 def _build_in_workers(ix: FileIndex, documents: Iterable[Fields], procs: int,
-                      limitmb: int) -> list[Segment]:
+                      limitmb: int, prepare: Prepare) -> list[Segment]:
     context = multiprocessing.get_context()
     work: Any = context.Queue(maxsize=2 * procs)
     results: Any = context.Queue()
-    workers = [context.Process(target=_worker, args=(ix, limitmb, work, results, os.getpid()),
+    workers = [context.Process(target=_worker,
+                               args=(ix, limitmb, work, results, os.getpid(), prepare),
                                daemon=True) for _ in range(procs)]
     for worker in workers:
         worker.start()
@@ -369,7 +376,8 @@ def _check_alive(workers: Sequence[BaseProcess]) -> None:
             raise RuntimeError(f"an indexing process exited with code {worker.exitcode}")
 
 
-def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int) -> None:
+def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int,
+            prepare: Prepare) -> None:
     die_with_parent(parent)
     builder = SegmentBuilder(ix, limitmb)
     try:
@@ -378,7 +386,7 @@ def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int) -
             if batch is None:
                 break
             for fields in batch:
-                builder.add(fields)
+                builder.add(prepare(fields))
         builder.flush()
     except BaseException:
         builder.cancel()

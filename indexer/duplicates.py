@@ -1,12 +1,14 @@
-"""Near-duplicate stories: MinHash signatures and LSH bands, made at index time.
+"""Near-duplicate stories: MinHash signatures, made at index time.
 
 Scraped archives hold the same story several times (re-scrapes, wire copies,
-corrections). Each article gets a MinHash signature of its 5-word shingles
-(a column) and LSH band keys (indexed terms): two articles whose shingle
-sets have Jaccard similarity J share a band with probability
-1 - (1 - J^ROWS)^BANDS (0.98 at J = 0.8), and the signatures then estimate
-J itself. Results collapse the copies of a story into its best-ranked hit;
-an article's page lists its copies found through its band keys.
+corrections). Each article gets a MinHash signature of its 5-word shingles,
+kept in a fixed-width column: the share of equal positions in two signatures
+estimates the Jaccard similarity of the two articles' shingle sets. Results
+fold the copies of a story into its best-ranked hit; an article's page lists
+its copies, found by comparing its signature with every other at once (one
+array comparison per segment: about 5 ms for 100,000 articles). LSH band
+keys as indexed terms were tried instead: eight more one-posting terms per
+article made a Reuters build 50 % slower.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from __future__ import annotations
 import re
 import zlib
 from typing import Any, Iterable
+from weakref import WeakKeyDictionary
 
 import numpy as np
-from whoosh import query as wq
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
 HASHES = 32
-BANDS, ROWS = 8, 4  # BANDS * ROWS == HASHES
+SIGNATURE_BYTES = HASHES * 4
 SHINGLE = 5  # words
 SAME_STORY = 0.8  # estimated Jaccard similarity from which two articles are copies
 _PRIME = (1 << 61) - 1
@@ -31,22 +34,22 @@ _WORD = re.compile(r"\w+")
 
 
 def signature(text: str) -> bytes:
-    """The MinHash signature of `text`'s word shingles (HASHES × 4 bytes)."""
-    words = _WORD.findall(text.lower())
+    """The MinHash signature of `text`'s word shingles (HASHES × 4 bytes).
+
+    Words are hashed once (crc32, stable across processes); a shingle's hash
+    is a polynomial of its words' hashes, computed for all shingles at once.
+    """
+    words = np.fromiter((zlib.crc32(word.encode("utf-8")) for word in
+                         _WORD.findall(text.lower())), dtype=np.uint64)
     if len(words) < SHINGLE:
-        shingles = [" ".join(words)]
-    else:
-        shingles = [" ".join(words[i:i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)]
-    hashes = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in set(shingles)),
-                         dtype=np.uint64)
-    mixed = (_A[:, None] * hashes[None, :] + _B[:, None]) % _PRIME
-    return (mixed.min(axis=1) & 0xFFFFFFFF).astype(">u4").tobytes()
-
-
-def band_keys(sig: bytes) -> str:
-    """The article's LSH band keys, space-separated (an indexed field)."""
-    return " ".join(f"{band}{zlib.crc32(sig[band * ROWS * 4:(band + 1) * ROWS * 4]):08x}"
-                    for band in range(BANDS))
+        words = np.concatenate([words, np.zeros(SHINGLE - len(words), dtype=np.uint64)])
+    count = len(words) - SHINGLE + 1
+    shingles = np.zeros(count, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        shingles = shingles * np.uint64(1_000_003) + words[offset:offset + count]
+    shingles = np.unique(shingles) & np.uint64(0xFFFFFFFF)
+    mixed = (_A[:, None] * shingles[None, :] + _B[:, None]) % np.uint64(_PRIME)
+    return (mixed.min(axis=1) & np.uint64(0xFFFFFFFF)).astype(">u4").tobytes()
 
 
 def similarity(a: bytes, b: bytes) -> float:
@@ -76,20 +79,46 @@ def collapse(hits: list[Any], signatures: dict[int, bytes]) -> list[tuple[Any, l
 
 
 def signatures_of(searcher: Searcher, docnums: Iterable[int]) -> dict[int, bytes]:
-    if "minhash" not in searcher.schema:
-        return {}
-    column = searcher.reader().column_reader("minhash")
-    return {docnum: column[docnum] for docnum in docnums}
+    found: dict[int, bytes] = {}
+    leaves = searcher.reader().leaf_readers()
+    for docnum in docnums:
+        for reader, offset in leaves:
+            if offset <= docnum < offset + reader.doc_count_all():
+                row = signature_matrix(reader)[docnum - offset]
+                found[docnum] = row.astype(">u4").tobytes() if row.any() else b""
+                break
+    return found
 
 
 def copies_of(searcher: Searcher, docnum: int) -> list[int]:
-    """Other articles of the same story, most similar first."""
+    """Other live articles of the same story, most similar first."""
     sig = signatures_of(searcher, [docnum]).get(docnum)
     if not sig:
         return []
-    keys = band_keys(sig).split()
-    candidates = searcher.docs_for_query(wq.Or([wq.Term("dupbands", key) for key in keys]))
-    found = signatures_of(searcher, [n for n in candidates if n != docnum])
-    scored = [(similarity(sig, other), n) for n, other in found.items()]
-    return [n for score, n in sorted(scored, key=lambda pair: (-pair[0], pair[1]))
-            if score >= SAME_STORY]
+    wanted = np.frombuffer(sig, ">u4").astype(np.uint32)
+    scored: list[tuple[float, int]] = []
+    for reader, offset in searcher.reader().leaf_readers():
+        shares = (signature_matrix(reader) == wanted).mean(axis=1)
+        for local in np.flatnonzero(shares >= SAME_STORY):
+            other = offset + int(local)
+            if other != docnum and not reader.is_deleted(int(local)):
+                scored.append((float(shares[local]), other))
+    return [other for _, other in sorted(scored, key=lambda pair: (-pair[0], pair[1]))]
+
+
+def signature_matrix(reader: IndexReader) -> np.ndarray:
+    """Every document's signature in one segment (rows of zeros: none), read once."""
+    matrix = _matrices.get(reader)
+    if matrix is None:
+        size = reader.doc_count_all()
+        matrix = np.zeros((size, HASHES), dtype=np.uint32)
+        if reader.has_column("minhash"):
+            column = reader.column_reader("minhash", translate=False)
+            stored = column._dbfile.get(column._basepos, column._count * SIGNATURE_BYTES)
+            rows = np.frombuffer(stored, ">u4").reshape(-1, HASHES)
+            matrix[:len(rows)] = rows
+        _matrices[reader] = matrix
+    return matrix
+
+
+_matrices: WeakKeyDictionary[IndexReader, np.ndarray] = WeakKeyDictionary()

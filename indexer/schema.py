@@ -8,13 +8,13 @@ facts are columns, so a sync reads them without loading stored bodies.
 from __future__ import annotations
 
 from whoosh import columns
-from whoosh.fields import (COLUMN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType,
-                           Schema)
+from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 
 from .analysis import news_analyzer
+from .duplicates import SIGNATURE_BYTES
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -40,8 +40,8 @@ def build_schema(language: str = "english") -> Schema:
         size=column_only(NUMERIC(int, bits=64, sortable=True)),
         mtime_ns=column_only(NUMERIC(int, bits=64, sortable=True)),
         content_hash=column_only(ID(sortable=True)),
-        minhash=COLUMN(columns.VarBytesColumn()),  # near-duplicates: indexer/duplicates.py
-        dupbands=KEYWORD(),
+        # near-duplicates (indexer/duplicates.py): a MinHash signature per article
+        minhash=COLUMN(columns.FixedBytesColumn(SIGNATURE_BYTES)),
     )
 
 

@@ -23,7 +23,7 @@ from .articles import Article
 from .bulk import build_segments, commit_segments
 from .config import Config
 from .errors import IndexLocked
-from .duplicates import band_keys, signature
+from .duplicates import signature
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
 from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation, publish,
@@ -133,9 +133,9 @@ def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Wa
         for replaces, fields in _changes(known, _candidates(corpus, known, warn, skip), report,
                                          skip, progress, seen):
             if replaces:
-                writer.get().update_document(**fields)
+                writer.get().update_document(**with_signature(fields))
             else:
-                writer.get().add_document(**fields)
+                writer.get().add_document(**with_signature(fields))
         for doc_id in known.keys() - seen:
             writer.get().delete_by_term("id", doc_id)
             report.removed += 1
@@ -157,7 +157,8 @@ def _build(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Wa
     if total < SMALL_BUILD:
         procs = 1
     changes = _changes({}, (total, candidates), report, skip, progress, set())
-    segments = build_segments(ix, (fields for _, fields in changes), procs, WRITER_LIMIT_MB)
+    segments = build_segments(ix, (fields for _, fields in changes), procs, WRITER_LIMIT_MB,
+                              prepare=with_signature)
     say("committing")
     commit_segments(ix, segments)
 
@@ -272,7 +273,11 @@ def document(article: Article) -> dict[str, object]:
         "size": article.size, "mtime_ns": article.mtime_ns,
         "content_hash": article.content_hash,
     }
-    sig = signature(" ".join(part for part in (article.title, article.standfirst, article.body)
-                             if part))
-    fields.update(minhash=sig, dupbands=band_keys(sig))
     return {name: value for name, value in fields.items() if value is not None}
+
+
+def with_signature(fields: dict[str, object]) -> dict[str, object]:
+    """The fields plus the article's near-duplicate signature (indexer/duplicates.py);
+    a bulk build computes it in its worker processes."""
+    text = " ".join(str(fields[name]) for name in ("title", "standfirst", "body") if name in fields)
+    return {**fields, "minhash": signature(text)}
