@@ -1,5 +1,6 @@
 """Facets, filters, the timeline and the Atom feed: on hand-made articles, on
-the BBC tree (sections from folders) and on Reuters (real 1987 dates)."""
+the BBC tree (sections from folders) and on Reuters (real 1987 dates); and
+every news feature (copies, more like this, suggestions) on both collections."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import pytest
 
 from indexer import Config, search, sync
 from indexer.cli import cli
+from indexer.duplicates import copies_of
 from indexer.facets import Filters
+from indexer.similar import similar
+from indexer.suggest import completions
 from indexer.searching import reading
 
 from .conftest import client_for, CORPORA, indexed_jsonl, needs_shared
@@ -194,3 +198,37 @@ def test_reuters_1987_by_month_and_a_month_filter(reuters):
     bars = {bar.value: bar.count for bar in results.facets.timeline}
     assert march.total == bars["1987-03"] > 0
     assert all(hit.date.strftime("%Y-%m") == "1987-03" for hit in march.hits)
+
+
+def test_reuters_year_filter(reuters):
+    with reading(reuters) as searcher:
+        every = search(searcher, "oil")
+        in_1987 = search(searcher, "oil", filters=Filters(year=1987))
+        in_1986 = search(searcher, "oil", filters=Filters(year=1986))
+    assert in_1987.total == every.total > 1000
+    assert in_1986.total == 0 and in_1986.hits == []
+
+
+def test_reuters_reissues_fold_into_one_hit(reuters):
+    with reading(reuters) as searcher:
+        results = search(searcher, "sugar")
+        folded = [hit for hit in results.hits if hit.duplicates]
+        assert folded, "a re-issued Reuters story folds into its first copy"
+        docnum = searcher.document_number(id=folded[0].id)
+        copies = {searcher.stored_fields(n)["id"] for n in copies_of(searcher, docnum)}
+    assert {copy.id for copy in folded[0].duplicates} <= copies
+
+
+@pytest.mark.parametrize("collection", ["bbc", "reuters"])
+def test_feed_similar_and_completions_on_real_collections(collection, request):
+    config = request.getfixturevalue(collection)
+    with reading(config) as searcher:
+        first = search(searcher, "government").hits[0]
+        like = similar(searcher, first.id)
+        assert like is not None and like.hits
+        assert first.id not in [hit.id for hit in like.hits]
+        assert "government" in completions(searcher, "governm", "english")
+    with client_for(config) as client:
+        feed = ElementTree.fromstring(client.get("/feed?q=government").data)
+    updated = [entry.find(ATOM + "updated").text for entry in feed.findall(ATOM + "entry")]
+    assert len(updated) == 20 and updated == sorted(updated, reverse=True)
