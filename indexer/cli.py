@@ -209,16 +209,17 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 @click.option("--year", type=click.IntRange(1, 9999), help="Only articles of this year.")
 @click.option("--month", callback=lambda ctx, param, value: _month(value),
               help="Only articles of this month, written YYYY-MM.")
+@click.option("--source", help="Only articles from this source (site), as listed in facets.")
 @click.option("--timeline", is_flag=True, help="Also print how many articles match per period.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--no-color", is_flag=True, envvar="NO_COLOR",
               help="No colour or bold, even on a terminal (also NO_COLOR).")
 def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
-                   section: str | None, year: int | None, month: str | None, timeline: bool,
-                   as_json: bool, no_color: bool) -> None:
+                   section: str | None, year: int | None, month: str | None,
+                   source: str | None, timeline: bool, as_json: bool, no_color: bool) -> None:
     """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:."""
     text = " ".join(words)
-    filters = Filters(section=section, year=year, month=month)
+    filters = Filters(section=section, year=year, month=month, source=source)
     with reading(config) as searcher:
         results = search(searcher, text, page=page, per_page=limit, sort=sort,
                          language=config.language, filters=filters)

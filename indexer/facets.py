@@ -40,12 +40,14 @@ class Facets:
 
     section: tuple[FacetValue, ...] = ()
     year: tuple[FacetValue, ...] = ()
+    source: tuple[FacetValue, ...] = ()  # the site, for scraped pages that name one
     timeline: tuple[FacetValue, ...] = ()  # by year, or by month ("2013-05") when short
     timeline_unit: str = "year"
 
     def to_json(self) -> dict[str, Any]:
         return {"section": [value.to_json() for value in self.section],
-                "year": [value.to_json() for value in self.year]}
+                "year": [value.to_json() for value in self.year],
+                "source": [value.to_json() for value in self.source]}
 
     def timeline_json(self) -> dict[str, Any]:
         return {"unit": self.timeline_unit,
@@ -59,14 +61,15 @@ class Filters:
     section: str | None = None
     year: int | None = None
     month: str | None = None  # "YYYY-MM"
+    source: str | None = None
 
     def __bool__(self) -> bool:
-        return any(value is not None for value in (self.section, self.year, self.month))
+        return bool(self.to_json())
 
     def to_json(self) -> dict[str, Any]:
         return {name: value for name, value in
-                (("section", self.section), ("year", self.year), ("month", self.month))
-                if value is not None}
+                (("section", self.section), ("year", self.year), ("month", self.month),
+                 ("source", self.source)) if value is not None}
 
 
 NO_FILTERS = Filters()
@@ -77,7 +80,8 @@ class DocFacts:
 
     def __init__(self, reader: IndexReader) -> None:
         size = reader.doc_count_all()
-        self.sections, self.names = _section_codes(reader, size)
+        self.sections, self.names = _codes(reader, size, "section")
+        self.sources, self.source_names = _codes(reader, size, "source")
         days = _date_days(reader, size)
         dated = days >= 0
         calendar = (np.datetime64("0001-01-01", "D") + np.where(dated, days, 0)
@@ -103,12 +107,13 @@ def _date_days(reader: IndexReader, size: int) -> np.ndarray:
     return days
 
 
-def _section_codes(reader: IndexReader, size: int) -> tuple[np.ndarray, list[str]]:
+def _codes(reader: IndexReader, size: int, name: str) -> tuple[np.ndarray, list[str]]:
+    """Each document's value of a text column as a number, and the values by number."""
     codes = np.full(size, -1, dtype=np.int32)
-    if not reader.has_column("section"):
+    if not reader.has_column(name):
         return codes, []
     numbers: dict[str, int] = {}
-    column = reader.column_reader("section")
+    column = reader.column_reader(name)
     for docnum in range(size):
         name = column[docnum]
         if name:
@@ -132,9 +137,9 @@ def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:
         segment = facts(reader)
         mask = np.ones(reader.doc_count_all(), dtype=bool)
         if filters.section is not None:
-            code = segment.names.index(filters.section) \
-                if filters.section in segment.names else -2
-            mask &= segment.sections == code
+            mask &= segment.sections == _code(segment.names, filters.section)
+        if filters.source is not None:
+            mask &= segment.sources == _code(segment.source_names, filters.source)
         if filters.year is not None:
             mask &= segment.years == filters.year
         if filters.month is not None:
@@ -144,32 +149,42 @@ def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:
     return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
 
 
+def _code(names: list[str], value: str) -> int:
+    return names.index(value) if value in names else -2  # -2: no document has it
+
+
 def count(searcher: Searcher, docnums: np.ndarray) -> Facets:
     """Section, year and timeline counts over the matching documents."""
     sections: dict[str, int] = {}
+    sources: dict[str, int] = {}
     years: list[np.ndarray] = []
     months: list[np.ndarray] = []
     for reader, offset in searcher.reader().leaf_readers():
         size = reader.doc_count_all()
         local = docnums[(docnums >= offset) & (docnums < offset + size)] - offset
         segment = facts(reader)
-        codes = segment.sections[local]
-        for code, number in enumerate(np.bincount(codes[codes >= 0],
-                                                  minlength=len(segment.names))):
-            if number:
-                name = segment.names[code]
-                sections[name] = sections.get(name, 0) + int(number)
+        _tally(sections, segment.sections[local], segment.names)
+        _tally(sources, segment.sources[local], segment.source_names)
         years.append(segment.years[local])
         months.append(segment.months[local])
     year_values = np.concatenate(years) if years else np.zeros(0, dtype=np.int32)
     month_values = np.concatenate(months) if months else np.zeros(0, dtype=np.int32)
     by_year = _counted(year_values[year_values > 0])
     return Facets(
-        section=tuple(FacetValue(name, number) for name, number in
-                      sorted(sections.items(), key=lambda item: (-item[1], item[0]))
-                      [:MAX_SECTIONS]),
+        section=_most_frequent(sections), source=_most_frequent(sources),
         year=tuple(FacetValue(str(value), number) for value, number in by_year),
         **_timeline(by_year, month_values[month_values > 0]))
+
+
+def _tally(counts: dict[str, int], codes: np.ndarray, names: list[str]) -> None:
+    for code, number in enumerate(np.bincount(codes[codes >= 0], minlength=len(names))):
+        if number:
+            counts[names[code]] = counts.get(names[code], 0) + int(number)
+
+
+def _most_frequent(counts: dict[str, int]) -> tuple[FacetValue, ...]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(FacetValue(name, number) for name, number in ranked[:MAX_SECTIONS])
 
 
 def _counted(values: np.ndarray) -> list[tuple[int, int]]:

@@ -14,7 +14,7 @@ from .analysis import news_analyzer
 from .duplicates import SIGNATURE_BYTES
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -34,7 +34,7 @@ def build_schema(language: str = "english") -> Schema:
         body=text(),
         section=text(sortable=True),  # a column too: the section facet
         date=DATETIME(stored=True, sortable=True),
-        source=STORED(),
+        source=column_only(ID(stored=True, sortable=True)),  # a column: the source facet
         url=STORED(),
         path=STORED(),
         size=column_only(NUMERIC(int, bits=64, sortable=True)),

@@ -9,6 +9,9 @@ documents hold it.
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Iterator
+
 from whoosh.searching import Searcher
 
 from .analysis import _TOKEN, news_analyzer
@@ -17,6 +20,7 @@ from .query import _OPERATOR_WORDS
 SPELLING_FIELDS = ("title", "body")
 MAX_EDITS = 2
 MAX_WORD_LENGTH = 40
+SAMPLED_DOCUMENTS = 10  # read to find how a stem is usually written
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -66,16 +70,26 @@ def _better_spelling(searcher: Searcher, analyzer, word: str) -> str | None:  # 
     return min(ranked)[2] if ranked else None
 
 
-def _surface_form(searcher: Searcher, analyzer, field: str, term: str) -> str | None:  # type: ignore[no-untyped-def]
-    """How `term` (a stem) is written in the first document that contains it."""
+def _surface_form(searcher: Searcher, analyzer, field: str, term: str,  # type: ignore[no-untyped-def]
+                  wanted: str = "") -> str | None:
+    """How `term` (a stem) is most often written, among the first documents holding it,
+    in a form starting with `wanted`."""
+    forms = Counter(form for form in _written_forms(searcher, analyzer, field, term)
+                    if form.startswith(wanted))
+    return forms.most_common(1)[0][0] if forms else None
+
+
+def _written_forms(searcher: Searcher, analyzer, field: str, term: str,  # type: ignore[no-untyped-def]
+                   documents: int = SAMPLED_DOCUMENTS) -> Iterator[str]:
     postings = searcher.reader().postings(field, term)
-    if not postings.is_active():
-        return None
-    text = searcher.stored_fields(postings.id()).get(field) or ""
-    for token in analyzer(text, chars=True, mode="query"):
-        if token.text == term:
-            return text[token.startchar:token.endchar].lower()
-    return None
+    for _ in range(documents):
+        if not postings.is_active():
+            return
+        text = searcher.stored_fields(postings.id()).get(field) or ""
+        for token in analyzer(text, chars=True, mode="query"):
+            if token.text == term:
+                yield text[token.startchar:token.endchar].lower()
+        postings.next()
 
 
 def completions(searcher: Searcher, text: str, language: str, limit: int = 5) -> list[str]:
@@ -94,8 +108,8 @@ def completions(searcher: Searcher, text: str, language: str, limit: int = 5) ->
                         reverse=True)
     found: list[str] = []
     for _, term in candidates[:limit * 4]:
-        surface = _surface_form(searcher, analyzer, "title", term)
-        if surface and surface.startswith(last) and surface not in found:
+        surface = _surface_form(searcher, analyzer, "title", term, wanted=last)
+        if surface and surface not in found:
             found.append(surface)
         if len(found) == limit:
             break

@@ -75,7 +75,9 @@ def filters_param() -> Filters:
     month = request.args.get("month", "") or None
     if month is not None and not MONTH.fullmatch(month):
         raise BadParameter(f"month must be written YYYY-MM, such as 2013-05, not {month[:20]!r}.")
-    return Filters(section=section, year=int(year_text) if year_text else None, month=month)
+    source = request.args.get("source", "").strip()[:MAX_QUERY_CHARS] or None
+    return Filters(section=section, year=int(year_text) if year_text else None, month=month,
+                   source=source)
 
 
 def run_search(per_page: int, sort: str | None = None) -> tuple[str, Any]:

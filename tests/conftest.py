@@ -95,6 +95,11 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
 
 HOSTILE_TITLE = 'Harbour <script>alert(1)</script> report'
 HOSTILE_BODY = 'The harbour master wrote "><img src=x onerror=alert(1)> in the log & left.'
+# Hostile text in every other part of an article, its file name (its id) included.
+HOSTILE_ID = 'odd/<img src=x onerror=alert(2)>.txt'
+HOSTILE_PARTS = ('<script>alert(3)</script>', 'Blimp "><svg onload=alert(4)> seen',
+                 'A blimp <i onclick=alert(5)>standfirst</i>.',
+                 'A blimp <iframe src=javascript:alert(6)></iframe> drifted by.')
 
 
 def scraped_article(section: str, title: str, standfirst: str, when: str, body: str) -> str:
@@ -107,12 +112,15 @@ def scraped_article(section: str, title: str, standfirst: str, when: str, body: 
 
 @pytest.fixture(scope="session")
 def web_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The seed, a hostile article and 24 dated harbour stories (enough to paginate)."""
+    """The seed, two hostile articles and 24 dated harbour stories (enough to paginate)."""
     corpus = tmp_path_factory.mktemp("web") / "corpus"
     shutil.copytree(SEEDS, corpus)
     write(corpus, "hostile.txt", scraped_article(
         "Security", HOSTILE_TITLE, "A standfirst with <b>bold</b> claims.",
         "02 Jan 2014 08:00", HOSTILE_BODY))
+    section, title, standfirst, body = HOSTILE_PARTS
+    write(corpus, HOSTILE_ID, scraped_article(section, title, standfirst, "03 Jan 2014 08:00",
+                                              body))
     for number in range(24):
         write(corpus, f"ports/{number:02d}.txt", scraped_article(
             "Ports" if number % 2 else "Shipping", f"Harbour story number {number}",

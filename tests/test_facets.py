@@ -232,3 +232,15 @@ def test_feed_similar_and_completions_on_real_collections(collection, request):
         feed = ElementTree.fromstring(client.get("/feed?q=government").data)
     updated = [entry.find(ATOM + "updated").text for entry in feed.findall(ATOM + "entry")]
     assert len(updated) == 20 and updated == sorted(updated, reverse=True)
+
+
+def test_source_facet_from_scraped_pages(seed_config, runner):
+    with reading(seed_config) as searcher:
+        results = search(searcher, "kidnappings")
+        other = search(searcher, "kidnappings", filters=Filters(source="Elsewhere"))
+    assert facet(results, "source") == {"Al Jazeera": 1}
+    assert other.total == 0
+    done = runner.invoke(cli, ["search", "--corpus", str(seed_config.corpus), "--index",
+                               str(seed_config.index), "--source", "Al Jazeera", "--json",
+                               "kidnappings"], catch_exceptions=False)
+    assert '"total": 1' in done.output and '"source": "Al Jazeera"' in done.output

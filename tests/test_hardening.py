@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import socket
 import urllib.request
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from .conftest import SEED_ID, serving_copy
+from .conftest import HOSTILE_ID, HOSTILE_PARTS, SEED_ID, serving_copy
 from .test_web import ALL_ROUTES, Page
 
 PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>',
@@ -30,14 +31,50 @@ def test_hostile_text_in_any_position_is_never_markup(client, position, payload)
         return  # JSON is data: the page's JavaScript never inserts it as HTML
     if any(char in payload for char in "<>\"'"):
         assert payload not in body  # escaped wherever it is echoed
+    assert_no_markup(body)
+
+
+def assert_no_markup(body: str) -> None:
     page = Page(body)
-    assert not page.find("img")
+    assert not page.find("img") and not page.find("iframe") and not page.find("i")
     assert all(attrs.get("class") == "bars" for attrs in page.find("svg"))  # our timeline only
     for attrs, script in page.scripts:
         assert attrs.get("src") and not script.strip()
     for _, attrs in page.tags:
         assert not [name for name in attrs if name.startswith("on")]
         assert not str(attrs.get("href", "")).lower().startswith("javascript:")
+
+
+HOSTILE_URLS = ["/search?q=blimp", "/search?q=blimp&sort=newest",
+                f"/doc/{urllib.request.quote(HOSTILE_ID)}",
+                f"/doc/{urllib.request.quote(HOSTILE_ID)}?q=blimp",
+                "/search?q=blimp&section=" + urllib.request.quote(HOSTILE_PARTS[0])]
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+def test_hostile_text_in_every_article_part_and_id_is_escaped(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Blimp" in body or "blimp" in body
+    assert_no_markup(body)
+
+
+def test_hostile_articles_in_the_feed_stay_text(client):
+    response = client.get("/feed?q=blimp+harbour+" + urllib.request.quote(PAYLOADS[0]))
+    feed = ElementTree.fromstring(response.data)  # well-formed despite the payloads
+    names = {element.tag for element in feed.iter()}
+    assert all(name.startswith("{http://www.w3.org/2005/Atom}") for name in names), names
+    titles = [entry.findtext("{http://www.w3.org/2005/Atom}title") for entry in
+              feed.iter("{http://www.w3.org/2005/Atom}entry")]
+    assert HOSTILE_PARTS[1] in titles  # the title as text, not markup
+
+
+def test_hostile_articles_in_the_api_are_data(client):
+    data = client.get("/api/search?q=blimp").get_json()
+    assert data["hits"][0]["id"] == HOSTILE_ID
+    assert data["hits"][0]["title"] == HOSTILE_PARTS[1]
+    assert "<iframe" not in data["hits"][0]["snippet"]  # snippets are escaped HTML
 
 
 @pytest.mark.parametrize("url", ALL_ROUTES)

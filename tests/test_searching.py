@@ -153,7 +153,8 @@ def test_results_json_contract(seed_config):
     assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
                          "filters", "facets", "timeline"}
     assert data["facets"] == {"section": [{"value": "Inside Story Americas", "count": 1}],
-                              "year": [{"value": "2013", "count": 1}]}
+                              "year": [{"value": "2013", "count": 1}],
+                              "source": [{"value": "Al Jazeera", "count": 1}]}
     assert set(data["hits"][0]) == {"rank", "id", "score", "title", "section", "date", "path",
                                     "snippet", "duplicates"}
     assert Path(data["hits"][0]["path"]).is_file()

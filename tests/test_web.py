@@ -405,7 +405,7 @@ def test_an_unexpected_api_error_is_a_json_500(crashing_client):
 def test_healthz_counts_the_documents(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.mimetype == "application/json"
-    assert response.get_json() == {"status": "ok", "documents": 26}
+    assert response.get_json() == {"status": "ok", "documents": 27}
 
 
 def test_opensearch_description(client):

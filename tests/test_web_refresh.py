@@ -35,7 +35,7 @@ def test_new_commits_and_rebuilds_are_seen_without_restart(web_config, tmp_path)
     write(corpus, "new/okapi.txt", "Okapi\n\nAn okapi.")
     sync(config, rebuild=True)
     assert client.get("/api/search?q=okapi").get_json()["total"] == 1
-    assert client.get("/healthz").get_json()["documents"] == 27
+    assert client.get("/healthz").get_json()["documents"] == 28
     app.extensions["seedsearch"].close()
 
 
@@ -45,5 +45,5 @@ def test_health_is_503_until_there_is_an_index(tmp_path, web_config):
     client = app.test_client()
     assert client.get("/healthz").status_code == 503
     sync(config)
-    assert client.get("/healthz").get_json() == {"status": "ok", "documents": 26}
+    assert client.get("/healthz").get_json() == {"status": "ok", "documents": 27}
     app.extensions["seedsearch"].close()
