@@ -7,6 +7,9 @@ facts are columns, so a sync reads them without loading stored bodies.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 
@@ -14,7 +17,7 @@ from .analysis import news_analyzer
 from .duplicates import SIGNATURE_BYTES
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -33,7 +36,7 @@ def build_schema(language: str = "english") -> Schema:
         standfirst=text(),
         body=text(),
         section=text(sortable=True),  # a column too: the section facet
-        date=DATETIME(stored=True, sortable=True),
+        date=DayDATETIME(stored=True, sortable=True),
         source=column_only(ID(stored=True, sortable=True)),  # a column: the source facet
         url=STORED(),
         path=STORED(),
@@ -43,6 +46,21 @@ def build_schema(language: str = "english") -> Schema:
         # near-duplicates (indexer/duplicates.py): a MinHash signature per article
         minhash=COLUMN(columns.FixedBytesColumn(SIGNATURE_BYTES)),
     )
+
+
+class DayDATETIME(DATETIME):
+    """A date searched by its day, sorted by its exact time.
+
+    `date:` queries name days, months and years; indexing the exact second
+    gave Reuters 85,000 date terms (8 tiers of mostly one article each), 47 %
+    of all its terms. Indexed as its day, a date adds a few terms per day of
+    the corpus; the column (sorting, facets) keeps the exact value.
+    """
+
+    def index(self, num: Any, **kwargs: Any) -> Any:
+        if isinstance(num, datetime):
+            num = num.replace(hour=0, minute=0, second=0, microsecond=0)
+        return super().index(num, **kwargs)
 
 
 def column_only(field: FieldType) -> FieldType:

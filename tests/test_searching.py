@@ -172,3 +172,18 @@ def test_sentence_queries_ignore_syntax(news):
     results = run(news, 'What is "the war on drugs" (and NOT cartels)?', plain=True)
     assert results.notice is None
     assert {"phrase", "cartel-only"} <= {hit.id for hit in results.hits}
+
+
+def test_dates_are_searched_by_day_and_sorted_by_time(tmp_path):
+    config = indexed_jsonl(tmp_path, [
+        {"id": "morning", "title": "Tide report", "text": "Low tide at dawn, calm sea.",
+         "date": "2013-05-01T06:00:00"},
+        {"id": "evening", "title": "Tide report", "text": "High tide at dusk, a storm coming.",
+         "date": "2013-05-01T21:30:00"},
+        {"id": "next-day", "title": "Tide report", "text": "The tide turned after midnight.",
+         "date": "2013-05-02T00:10:00"},
+    ])
+    assert sorted(ids(config, "tide date:2013-05-01")) == ["evening", "morning"]
+    assert ids(config, "tide date:[2013-05-02 to 2013-05-03]") == ["next-day"]
+    assert ids(config, "tide", sort="newest") == ["next-day", "evening", "morning"]
+    assert ids(config, "tide", sort="oldest") == ["morning", "evening", "next-day"]
