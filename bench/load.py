@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,8 @@ from indexer import Config
 from indexer.searching import reading
 from indexer.sources import scan_folder
 
-from . import print_figures
+from . import percentile, print_figures
+from .web import served
 
 WORDS = ("harbour", "cargo", "ferry", "storm", "quay", "crane", "tide", "pilot", "anchor", "buoy")
 
@@ -126,44 +126,15 @@ def compare_with_corpus(config: Config) -> dict[str, int]:
                          if expected[key] != found[key])}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"seedsearch serve exited with status {server.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"seedsearch serve did not listen on port {port} in {timeout:.0f} s")
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
 def run_load(folder: Path, stories: int = 3000, clients: int = 8, workers: int = 1,
              max_requests: int = 100_000, max_seconds: float = 300.0) -> dict[str, object]:
     config = Config(corpus=folder / "corpus", index=folder / "index")
     config.corpus.mkdir(parents=True)
     write_stories(config.corpus, range(stories), version=1)
     build_s = seedsearch(config, "index", "-q")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "indexer", "serve", "--corpus", str(config.corpus), "--index",
-         str(config.index), "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _wait_until_up(port, server)
-        load = Clients(port, clients, max_requests, time.monotonic() + max_seconds)
+    with served(config.corpus, config.index, workers) as base:
+        load = Clients(urllib.parse.urlsplit(base).port or 80, clients, max_requests,
+                       time.monotonic() + max_seconds)
         threads = load.start()
         started = time.perf_counter()
         time.sleep(1.0)
@@ -175,9 +146,6 @@ def run_load(folder: Path, stories: int = 3000, clients: int = 8, workers: int =
         for thread in threads:
             thread.join(timeout=60)
         elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     latencies = load.latencies or [0.0]
     return {"stories_before": stories, "clients": clients, "workers": workers,
             "requests": len(load.latencies), "failed": len(load.failures),

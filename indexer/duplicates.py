@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Any, Iterable
-from weakref import WeakKeyDictionary
+from typing import Any
 
 import numpy as np
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+
+from .segment_arrays import fixed_width_bytes, per_segment
 
 HASHES = 32
 SIGNATURE_BYTES = HASHES * 4
@@ -59,15 +60,15 @@ def similarity(a: bytes, b: bytes) -> float:
     return float(np.mean(np.frombuffer(a, ">u4") == np.frombuffer(b, ">u4")))
 
 
-def collapse(hits: list[Any], signatures: dict[int, bytes]) -> list[tuple[Any, list[Any]]]:
-    """(kept hit, its copies) in rank order: a hit similar to a better one joins it."""
+def collapse(hits: list[Any], signatures: np.ndarray) -> list[tuple[Any, list[Any]]]:
+    """(kept hit, its copies) in rank order: a hit similar to a better one joins it.
+
+    `signatures` holds the hits' signatures as rows, in the same order (rows of
+    zeros: no signature, never a copy)."""
     if not hits:
         return []
-    empty = bytes(HASHES * 4)
-    matrix = np.stack([np.frombuffer(signatures.get(hit.docnum) or empty, ">u4")
-                       for hit in hits])
-    same = (matrix[:, None, :] == matrix[None, :, :]).mean(axis=2) >= SAME_STORY
-    signed = [bool(signatures.get(hit.docnum)) for hit in hits]
+    same = (signatures[:, None, :] == signatures[None, :, :]).mean(axis=2) >= SAME_STORY
+    signed = np.count_nonzero(signatures, axis=1) > 0
     groups: list[tuple[int, list[Any]]] = []
     for index, hit in enumerate(hits):
         home = next((kept for kept, _ in groups if signed[index] and same[kept, index]), None)
@@ -78,24 +79,22 @@ def collapse(hits: list[Any], signatures: dict[int, bytes]) -> list[tuple[Any, l
     return [(hits[kept], copies) for kept, copies in groups]
 
 
-def signatures_of(searcher: Searcher, docnums: Iterable[int]) -> dict[int, bytes]:
-    found: dict[int, bytes] = {}
-    leaves = searcher.reader().leaf_readers()
-    for docnum in docnums:
-        for reader, offset in leaves:
-            if offset <= docnum < offset + reader.doc_count_all():
-                row = signature_matrix(reader)[docnum - offset]
-                found[docnum] = row.astype(">u4").tobytes() if row.any() else b""
-                break
-    return found
+def signatures_of(searcher: Searcher, docnums: list[int]) -> np.ndarray:
+    """The documents' signatures as rows of one array, in the order given."""
+    rows = np.zeros((len(docnums), HASHES), dtype=np.uint32)
+    for reader, offset in searcher.reader().leaf_readers():
+        size = reader.doc_count_all()
+        for row, docnum in enumerate(docnums):
+            if offset <= docnum < offset + size:
+                rows[row] = signature_matrix(reader)[docnum - offset]
+    return rows
 
 
 def copies_of(searcher: Searcher, docnum: int) -> list[int]:
     """Other live articles of the same story, most similar first."""
-    sig = signatures_of(searcher, [docnum]).get(docnum)
-    if not sig:
+    wanted = signatures_of(searcher, [docnum])[0]
+    if not wanted.any():
         return []
-    wanted = np.frombuffer(sig, ">u4").astype(np.uint32)
     scored: list[tuple[float, int]] = []
     for reader, offset in searcher.reader().leaf_readers():
         shares = (signature_matrix(reader) == wanted).mean(axis=1)
@@ -107,18 +106,14 @@ def copies_of(searcher: Searcher, docnum: int) -> list[int]:
 
 
 def signature_matrix(reader: IndexReader) -> np.ndarray:
-    """Every document's signature in one segment (rows of zeros: none), read once."""
-    matrix = _matrices.get(reader)
-    if matrix is None:
-        size = reader.doc_count_all()
-        matrix = np.zeros((size, HASHES), dtype=np.uint32)
-        if reader.has_column("minhash"):
-            column = reader.column_reader("minhash", translate=False)
-            stored = column._dbfile.get(column._basepos, column._count * SIGNATURE_BYTES)
-            rows = np.frombuffer(stored, ">u4").reshape(-1, HASHES)
-            matrix[:len(rows)] = rows
-        _matrices[reader] = matrix
-    return matrix
+    """Every document's signature in one segment (rows of zeros: none)."""
+    return per_segment(reader, "signatures", _read_signatures)
 
 
-_matrices: WeakKeyDictionary[IndexReader, np.ndarray] = WeakKeyDictionary()
+def _read_signatures(reader: IndexReader) -> np.ndarray:
+    size = reader.doc_count_all()
+    if not reader.has_column("minhash"):
+        return np.zeros((size, HASHES), dtype=np.uint32)
+    column = reader.column_reader("minhash", translate=False)
+    stored = fixed_width_bytes(column, size, SIGNATURE_BYTES)
+    return np.frombuffer(stored, ">u4").reshape(size, HASHES).astype(np.uint32)

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+
+from .segment_arrays import fixed_width_bytes, per_segment
 
 MONTHLY_BELOW_YEARS = 3  # a timeline spanning fewer years is drawn by month
 MAX_SECTIONS = 20  # section values listed, most frequent first
 UNDATED = 2**64 - 1  # the date column's value for articles without a date
 MICROSECONDS_A_DAY = 86_400_000_000
 
-_facts_cache: WeakKeyDictionary[IndexReader, "DocFacts"] = WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -99,9 +99,7 @@ def _date_days(reader: IndexReader, size: int) -> np.ndarray:
     if not reader.has_column("date"):
         return days
     column = reader.column_reader("date", translate=False)
-    stored = np.frombuffer(column._dbfile.get(column._basepos, column._count * 8), dtype=">u8")
-    values = np.full(size, UNDATED, dtype=np.uint64)
-    values[:len(stored)] = stored
+    values = np.frombuffer(fixed_width_bytes(column, size, 8, fill=0xFF), dtype=">u8")
     dated = values != UNDATED
     days[dated] = (values[dated] // MICROSECONDS_A_DAY).astype(np.int64)
     return days
@@ -122,10 +120,7 @@ def _codes(reader: IndexReader, size: int, name: str) -> tuple[np.ndarray, list[
 
 
 def facts(reader: IndexReader) -> DocFacts:
-    found = _facts_cache.get(reader)
-    if found is None:
-        found = _facts_cache[reader] = DocFacts(reader)
-    return found
+    return per_segment(reader, "facts", DocFacts)
 
 
 def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:

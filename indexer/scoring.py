@@ -32,9 +32,10 @@ from whoosh.util.numeric import byte_to_length
 
 from .bm25f import WordPlan, WordQuery
 from .ranking import CoordinatedOr
+from .segment_arrays import fixed_width_bytes, per_segment, segment_key
 
 _BYTE_LENGTHS = np.array([byte_to_length(byte) for byte in range(256)], dtype=np.float64)
-_lengths_cache: WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = WeakKeyDictionary()
+_deleted_masks: WeakKeyDictionary[IndexReader, np.ndarray] = WeakKeyDictionary()
 
 Postings = tuple[np.ndarray, np.ndarray]  # document numbers, term frequencies
 POSTINGS_CACHE_BYTES = 64 * 2**20  # decoded postings kept per process (8 bytes a posting)
@@ -153,42 +154,36 @@ def _word_scores(reader: IndexReader, plan: WordPlan, parts: dict[str, Postings]
 
 
 def _field_lengths(reader: IndexReader) -> Any:
-    """A function giving one field's length for every document, read once per reader."""
-    cache = _lengths_cache.setdefault(reader, {})
-
+    """A function giving one field's length for every document of the segment."""
     def lengths(field: str) -> np.ndarray:
-        if field not in cache:
-            cache[field] = _read_lengths(reader, field)
-        return cache[field]
+        return per_segment(reader, f"lengths:{field}", lambda r: _read_lengths(r, field))
 
     return lengths
 
 
 def _deleted_mask(reader: IndexReader, size: int) -> np.ndarray:
-    cache = _lengths_cache.setdefault(reader, {})
-    if "" not in cache:  # the field name no field has
+    """True for deleted documents; per reader, since deletions grow between commits."""
+    mask = _deleted_masks.get(reader)
+    if mask is None:
         mask = np.zeros(size, dtype=bool)
         mask[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = True
-        cache[""] = mask
-    return cache[""]
+        _deleted_masks[reader] = mask
+    return mask
 
 
 def _read_lengths(reader: IndexReader, field: str) -> np.ndarray:
     size = reader.doc_count_all()
-    perdoc = reader._perdoc
-    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
     if column is None:
         return np.zeros(size)
-    raw = np.zeros(size, dtype=np.uint8)
-    stored = column._dbfile.get(column._basepos, column._count)
-    raw[:len(stored)] = np.frombuffer(stored, dtype=np.uint8)
+    raw = np.frombuffer(fixed_width_bytes(column, size, 1), dtype=np.uint8)
     return _BYTE_LENGTHS[raw]
 
 
 def _postings(reader: IndexReader, field: str, text: str, deleted: np.ndarray | None
               ) -> Postings:
     """All of a term's postings in this segment, deleted documents left out."""
-    key = (reader._storage.folder, reader.segment().segment_id(), field, text)
+    key = (*segment_key(reader), field, text)
     postings = _POSTINGS.get(key)
     if postings is None:
         try:

@@ -20,7 +20,7 @@ from .ranking import DEFAULT_RANKING, Ranking
 from .duplicates import collapse, signatures_of
 from .results import Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
-from .facets import NO_FILTERS, Filters, allowed, count
+from .facets import NO_FILTERS, UNDATED, Filters, allowed, count
 from .snippets import highlighter, snippet_for
 from .store import lease_index
 from .suggest import suggest
@@ -30,7 +30,6 @@ SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 COPIES_ROOM = 3  # candidates fetched per place on the page, so folded copies leave no gaps
-UNDATED = 2**64 - 1  # the date column's value for articles without a date
 
 
 def open_searcher(ix: FileIndex, ranking: Ranking = DEFAULT_RANKING) -> Searcher:
@@ -99,7 +98,7 @@ def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: i
     candidates = page * per_page * COPIES_ROOM + per_page
     results = _run(searcher, parsed, candidates, sort, mask)
     top = results[:candidates]
-    groups = collapse(top, signatures_of(searcher, (hit.docnum for hit in top)))
+    groups = collapse(top, signatures_of(searcher, [hit.docnum for hit in top]))
     highlight = highlighter()
     offset = (page - 1) * per_page
     hits = [_hit(offset + number + 1, hit, highlight, copies)
