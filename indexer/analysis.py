@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterator
+from typing import Any, Iterator
 
 import snowballstemmer
 from whoosh.analysis import Analyzer, Token
@@ -139,51 +139,62 @@ class NewsAnalyzer(Analyzer):
                 token.startchar, token.endchar = start_char + start, start_char + end
             yield token
 
-    def postings(self, value: str) -> dict[str, list[tuple[int, int, int]]]:
-        """term -> [(position, startchar, endchar), ...] of `value` analysed for indexing.
+    def postings(self, value: str) -> dict[str, list[int]]:
+        """term -> [position, startchar, endchar, position, ...] of `value`
+        analysed for indexing, the triples flattened.
 
         The same tokens as `self(value, positions=True, chars=True, mode="index")`
-        gives, without making a Token per word: what a bulk build needs.
+        gives, without making a Token per word: what building an index needs.
         """
-        found: dict[str, list[tuple[int, int, int]]] = {}
+        found: dict[str, list[int]] = {}
         position, removed, last_removed = 0, 0, -1
         known = _INDEX_FORMS.setdefault(self.language, {})
         for match in _TOKEN.finditer(value):
             form = known.get(match.group())
             if form is None:
                 form = _index_form(match, self.language, known)
-            if isinstance(form, str):  # most words: one term spanning the match
-                start, end = match.span()
-                posting = (position - removed, start, end)
+            if form.__class__ is str:  # most words: one term spanning the match
+                postings = found.get(form)  # type: ignore[call-overload]
+                if postings is None:
+                    found[form] = [position - removed, *match.span()]  # type: ignore[index]
+                else:
+                    postings.extend((position - removed, *match.span()))
                 position += 1
-                postings = found.get(form)
-                if postings is None:
-                    found[form] = [posting]
-                else:
-                    postings.append(posting)
-                continue
-            offset = match.start()
-            for term, stopped, start, end, advance, _ in form:
-                here = position
-                position += advance
-                if stopped:
-                    if here != last_removed:
-                        removed += 1
-                        last_removed = here
-                    continue
-                posting = (here - removed, offset + start, offset + end)
-                postings = found.get(term)
-                if postings is None:
-                    found[term] = [posting]
-                else:
-                    postings.append(posting)
+            elif form is _STOP_WORD:
+                last_removed = position
+                position += 1
+                removed += 1
+            else:
+                position, removed, last_removed = _add_pieces(
+                    found, form, match.start(), position, removed, last_removed)  # type: ignore[arg-type]
         return found
+
+
+def _add_pieces(found: dict[str, list[int]], pieces: tuple[Piece, ...], offset: int,
+                position: int, removed: int, last_removed: int) -> tuple[int, int, int]:
+    """Adds the tokens of a match that is not one plain word (a hyphenated
+    word, an acronym); returns the position state after it."""
+    for term, stopped, start, end, advance, _ in pieces:
+        here = position
+        position += advance
+        if stopped:
+            if here != last_removed:
+                removed += 1
+                last_removed = here
+            continue
+        postings = found.get(term)
+        if postings is None:
+            found[term] = [here - removed, offset + start, offset + end]
+        else:
+            postings.extend((here - removed, offset + start, offset + end))
+    return position, removed, last_removed
 
 
 # language -> written form -> its index term when it is one term spanning the
 # whole match, else its pieces; bounded by INDEX_FORMS entries per language.
 _INDEX_FORMS: dict[str, dict[str, str | tuple[Piece, ...]]] = {}
 INDEX_FORMS = 500_000
+_STOP_WORD: Any = object()  # the form of a match that is one stop word
 
 
 def _index_form(match: re.Match[str], language: str,
@@ -193,7 +204,9 @@ def _index_form(match: re.Match[str], language: str,
     form: str | tuple[Piece, ...] = pieces
     if len(pieces) == 1:
         term, stopped, start, end, advance, _ = pieces[0]
-        if not stopped and (start, end, advance) == (0, len(text), 1):
+        if advance == 1 and stopped:
+            form = _STOP_WORD
+        elif (start, end, advance) == (0, len(text), 1):
             form = term
     if len(known) >= INDEX_FORMS:
         known.clear()

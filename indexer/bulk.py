@@ -23,7 +23,6 @@ import ctypes
 import multiprocessing
 import os
 import queue
-from pickle import dumps
 import signal
 import traceback
 from array import array
@@ -35,12 +34,13 @@ from whoosh.codec.base import Segment
 from whoosh.codec.whoosh3 import W3PostingsWriter
 from whoosh.analysis import IDTokenizer
 from whoosh.fields import ID, NUMERIC, FieldType
-from whoosh.formats import Characters, Existence
+from whoosh.formats import Existence
 from whoosh.index import TOC, FileIndex, clean_files
-from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import NewsAnalyzer
+from .packed_format import PackedCharacters, pack
+from .schema import DayDATETIME
 
 Fields = dict[str, Any]
 Prepare = Callable[[Fields], Fields]  # run where the document is indexed (in its worker)
@@ -58,7 +58,7 @@ TERM_BYTES = 400
 # posting does not shrink at all). The level is recorded per block, so
 # Whoosh reads either kind.
 COMPRESSION = 3
-COMPRESS_FROM = 8  # postings
+COMPRESS_FROM = 32  # postings: a smaller block costs more to compress than it saves
 TERM_CACHE = 100_000  # remembered values per number or date field
 BATCH = 64  # documents per message to a worker
 POLL_SECONDS = 0.5  # how often a waiting worker checks that its parent lives
@@ -89,7 +89,7 @@ class SegmentBuilder:
         self._codec = default_codec()
         self._fast = {name for name, field in self._schema.items()
                       if isinstance(field.analyzer if field.indexed else None, NewsAnalyzer)
-                      and type(field.format) is Characters and field.format.field_boost == 1.0
+                      and type(field.format) is PackedCharacters and field.format.field_boost == 1.0
                       and field.scorable}
         self._stored = {name for name, field in self._schema.items() if field.stored}
         self._plain_ids = {name for name, field in self._schema.items()
@@ -156,13 +156,13 @@ class SegmentBuilder:
     def _add_text(self, name: str, field: FieldType, value: str, docnum: int) -> int:
         table = self._table(name)
         length = added = 0
-        for term, places in field.analyzer.postings(value).items():
+        for term, flat in field.analyzer.postings(value).items():
             postings = table.get(term)
             if postings is None:
                 postings = table[term] = Postings()
                 added += TERM_BYTES
-            encoded = encode_characters(places)
-            freq = len(places)
+            encoded = pack(flat)
+            freq = len(flat) // 3
             postings.docs.append(docnum)
             postings.weights.append(freq)
             values = postings.values
@@ -193,18 +193,19 @@ class SegmentBuilder:
     def _terms(self, name: str, field: FieldType,
                value: Any) -> list[tuple[bytes, int, float, bytes]]:
         """`field.index(value)`, without analysis for plain ids and remembered for
-        numbers and dates (a corpus has few distinct sizes and modification
-        times, and each makes four terms)."""
+        numbers and dates (dates are indexed by their day: a corpus has few
+        distinct days, and each makes eight terms)."""
         if name in self._plain_ids:
             return [(value.encode("utf-8"), 1, 1.0, b"")]
         if not isinstance(field, NUMERIC):
             return list(field.index(value))
         cache = self._term_cache.setdefault(name, {})
-        terms = cache.get(value)
+        key = field.day(value) if isinstance(field, DayDATETIME) else value
+        terms = cache.get(key)
         if terms is None:
             if len(cache) >= TERM_CACHE:
                 cache.clear()
-            terms = cache[value] = list(field.index(value))
+            terms = cache[key] = list(field.index(value))
         return terms
 
     def flush(self) -> None:
@@ -231,22 +232,6 @@ class SegmentBuilder:
         """Stop without writing what is held (the files written so far stay orphans)."""
         if self._perdoc is not None and not self._perdoc.is_closed:
             self._perdoc.close()
-
-
-def encode_characters(places: list[tuple[int, int, int]]) -> bytes:
-    """`whoosh.formats.Characters.encode`, quicker for a word found once."""
-    if len(places) == 1:
-        position, start, end = places[0]
-        return _ONE + dumps([(position, start, end - start)], 2)
-    deltas = []
-    last_position = last_end = 0
-    for position, start, end in places:
-        deltas.append((position - last_position, start - last_end, end - start))
-        last_position, last_end = position, end
-    return pack_uint(len(deltas)) + dumps(deltas, 2)
-
-
-_ONE = pack_uint(1)
 
 
 def _write_postings(writer: W3PostingsWriter, postings: Postings, lengths: array[int]) -> None:

@@ -1,7 +1,8 @@
 """The Whoosh schema, and the version that says when an index must be rebuilt.
 
-Text fields store character offsets (`chars=True`) so snippets are cut from
-the postings without analysing each hit's text again. The change-detection
+Text fields store word positions and character offsets (packed, see
+`packed_format`) so snippets are cut from the postings without analysing each
+hit's text again. The change-detection
 facts are columns, so a sync reads them without loading stored bodies.
 """
 
@@ -15,9 +16,10 @@ from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, FieldType
 
 from .analysis import news_analyzer
 from .duplicates import SIGNATURE_BYTES
+from .packed_format import PackedCharacters
 
 # Bump when fields or analysis change in a way old indexes cannot serve.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 TEXT_FIELDS = ("title", "standfirst", "body")
 SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
@@ -27,8 +29,10 @@ def build_schema(language: str = "english") -> Schema:
     analyzer = news_analyzer(language)
 
     def text(**options: object) -> TEXT:
-        return TEXT(analyzer=analyzer, stored=True, chars=True, phrase=True,
-                    multitoken_query="phrase", **options)
+        field = TEXT(analyzer=analyzer, stored=True, chars=True, phrase=True,
+                     multitoken_query="phrase", **options)
+        field.format = PackedCharacters(field_boost=field.format.field_boost)
+        return field
 
     return Schema(
         id=ID(unique=True, stored=True, sortable=True),
@@ -57,10 +61,15 @@ class DayDATETIME(DATETIME):
     the corpus; the column (sorting, facets) keeps the exact value.
     """
 
-    def index(self, num: Any, **kwargs: Any) -> Any:
+    @staticmethod
+    def day(num: Any) -> Any:
+        """What is indexed of a value: a datetime's day, anything else as it is."""
         if isinstance(num, datetime):
-            num = num.replace(hour=0, minute=0, second=0, microsecond=0)
-        return super().index(num, **kwargs)
+            return num.replace(hour=0, minute=0, second=0, microsecond=0)
+        return num
+
+    def index(self, num: Any, **kwargs: Any) -> Any:
+        return super().index(self.day(num), **kwargs)
 
 
 def column_only(field: FieldType) -> FieldType:

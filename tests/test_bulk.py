@@ -19,7 +19,8 @@ from whoosh.index import FileIndex
 
 from indexer import Config, sync
 from indexer.analysis import NewsAnalyzer
-from indexer.bulk import build_segments, commit_segments, encode_characters
+from indexer.bulk import build_segments, commit_segments
+from indexer.packed_format import PackedCharacters
 from indexer.searching import reading, search
 from indexer.sources import read_jsonl
 from indexer.store import current_generation
@@ -75,14 +76,15 @@ def postings(ix: FileIndex) -> dict[tuple[str, bytes], list[tuple]]:
 
 
 def test_analyzer_postings_are_the_tokens_whoosh_would_index():
-    analyzer, characters = NewsAnalyzer(), Characters()
-    for text in (TRICKY, "a-b-c don't U.S.A. 1,000.5kg", "", "the of and"):
-        expected = {term: value for term, _, _, value
+    analyzer, characters, packed = NewsAnalyzer(), Characters(), PackedCharacters()
+    for text in (TRICKY, "a-b-c don't U.S.A. 1,000.5kg", "", "the of and",
+                 "the a-the the-a of-the-of x the"):
+        expected = {term: characters.decode_characters(value) for term, _, _, value
                     in characters.word_values(text, analyzer, mode="index")}
-        assert {term: encode_characters(places)
-                for term, places in analyzer.postings(text).items()} == expected
-        assert {term: characters.encode(places)
-                for term, places in analyzer.postings(text).items()} == expected
+        assert {term: list(zip(flat[0::3], flat[1::3], flat[2::3], strict=True))
+                for term, flat in analyzer.postings(text).items()} == expected
+        assert {term: packed.decode_characters(value) for term, _, _, value
+                in packed.word_values(text, analyzer, mode="index")} == expected
 
 
 def test_a_built_segment_holds_what_whoosh_s_writer_writes(tmp_path):
