@@ -20,7 +20,12 @@ from .test_web import Page
 STORY = ("Divers found an old anchor near the harbour wall on Monday. The anchor, "
          "thought to come from a merchant ship lost in a storm in 1850, was lifted by "
          "a crane and taken to the maritime museum, where experts will clean it. "
-         "The harbour master said the find was a surprise to everyone at the port.")
+         "The harbour master said the find was a surprise to everyone at the port. "
+         "Records kept by the town show that three vessels went down off the coast "
+         "that winter, and the museum hopes the markings on the iron will tell which "
+         "one it was. Volunteers have offered to help with the work, which could take "
+         "several months, and the museum plans to put the piece on show next summer "
+         "beside a model of the old quay as it looked at the time.")
 ARTICLES = [
     {"id": "original", "title": "Old anchor found", "text": STORY, "section": "Ports",
      "date": "2014-01-02T08:00:00"},
