@@ -147,33 +147,33 @@ class NewsAnalyzer(Analyzer):
         gives, without making a Token per word: what building an index needs.
         """
         found: dict[str, list[int]] = {}
-        position, removed, last_removed = 0, 0, -1
+        position = 0  # with stop words closed up
         known = _INDEX_FORMS.setdefault(self.language, {})
+        known_form, found_postings = known.get, found.get
         for match in _TOKEN.finditer(value):
-            form = known.get(match.group())
+            form = known_form(match[0])
             if form is None:
                 form = _index_form(match, self.language, known)
             if form.__class__ is str:  # most words: one term spanning the match
-                postings = found.get(form)  # type: ignore[call-overload]
+                postings = found_postings(form)
                 if postings is None:
-                    found[form] = [position - removed, *match.span()]  # type: ignore[index]
+                    found[form] = [position, *match.span()]
                 else:
-                    postings.extend((position - removed, *match.span()))
+                    postings += (position, *match.span())
                 position += 1
-            elif form is _STOP_WORD:
-                last_removed = position
-                position += 1
-                removed += 1
-            else:
-                position, removed, last_removed = _add_pieces(
-                    found, form, match.start(), position, removed, last_removed)  # type: ignore[arg-type]
+            elif form is not _STOP_WORD:
+                position = _add_pieces(found, form, match.start(), position)  # type: ignore[arg-type]
         return found
 
 
 def _add_pieces(found: dict[str, list[int]], pieces: tuple[Piece, ...], offset: int,
-                position: int, removed: int, last_removed: int) -> tuple[int, int, int]:
+                position: int) -> int:
     """Adds the tokens of a match that is not one plain word (a hyphenated
-    word, an acronym); returns the position state after it."""
+    word, an acronym); returns the position after it.
+
+    A stop word among the pieces closes up once per position: a joined form
+    and its first part share one."""
+    removed, last_removed = 0, -1
     for term, stopped, start, end, advance, _ in pieces:
         here = position
         position += advance
@@ -186,8 +186,8 @@ def _add_pieces(found: dict[str, list[int]], pieces: tuple[Piece, ...], offset: 
         if postings is None:
             found[term] = [here - removed, offset + start, offset + end]
         else:
-            postings.extend((here - removed, offset + start, offset + end))
-    return position, removed, last_removed
+            postings += (here - removed, offset + start, offset + end)
+    return position - removed
 
 
 # language -> written form -> its index term when it is one term spanning the

@@ -30,7 +30,7 @@ def loop(name: str, run, stop: Path, totals: dict) -> None:
             done += 1
         except Exception:  # noqa: BLE001 - counting every failure is the point
             failed += 1
-            totals.setdefault("errors", []).append(traceback.format_exc(limit=3))
+            totals.setdefault("errors", []).append(traceback.format_exc())
     totals[name] = {"searches": done, "failed": failed}
 
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
@@ -75,6 +76,17 @@ def postings(ix: FileIndex) -> dict[tuple[str, bytes], list[tuple]]:
     return found
 
 
+def term_infos(reader: Any) -> dict[tuple[str, bytes], tuple]:
+    """Every term's statistics: its row of the term table, file offset aside."""
+    found = {}
+    for field, text in reader.all_terms():
+        info = reader.term_info(field, text)
+        found[field, text] = (info.weight(), info.doc_frequency(), info.min_length(),
+                              info.max_length(), info.max_weight(), info.min_id(),
+                              info.max_id())
+    return found
+
+
 def test_analyzer_postings_are_the_tokens_whoosh_would_index():
     analyzer, characters, packed = NewsAnalyzer(), Characters(), PackedCharacters()
     for text in (TRICKY, "a-b-c don't U.S.A. 1,000.5kg", "", "the of and",
@@ -100,6 +112,7 @@ def test_a_built_segment_holds_what_whoosh_s_writer_writes(tmp_path):
             writer.add_document(**document(article))
     assert postings(built) == postings(by_whoosh)
     with built.reader() as ours, by_whoosh.reader() as theirs:
+        assert term_infos(ours) == term_infos(theirs)
         assert list(ours.all_stored_fields()) == list(theirs.all_stored_fields())
         for name in ("id", "date", "size", "mtime_ns", "content_hash"):
             assert list(ours.column_reader(name)) == list(theirs.column_reader(name))
