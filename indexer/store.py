@@ -30,6 +30,7 @@ SETTINGS_FILE = "settings.json"
 LOCK_FILE = "write.lock"
 READERS_FILE = "readers.lock"
 LOCK_TIMEOUT = 30.0
+LEASE_PATIENCE = 5.0  # seconds a reader retries while generations are being swapped
 
 
 @dataclass(frozen=True)
@@ -77,25 +78,31 @@ def open_index(config: Config) -> FileIndex:
 
 
 def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
-    """The live index and a lease that keeps its generation on disk until released."""
-    for _ in range(20):
+    """The live index and a lease that keeps its generation on disk until released.
+
+    A rebuild may publish a new generation and remove the old one between any
+    two steps here; each such miss is retried, for up to LEASE_PATIENCE seconds.
+    """
+    deadline = time.monotonic() + LEASE_PATIENCE
+    while True:
         generation = current_generation(config.index)
-        if generation is None:
+        if generation is None and not (config.index / CURRENT).exists():
             raise IndexNotFound(f"No index at {config.index}.",
                                 f"Build it with: seedsearch index --corpus {config.corpus}")
-        lease = Lease.take(generation)
-        if lease is None:
-            continue  # replaced and removed between reading CURRENT and taking the lease
-        try:
-            _check_settings(config, generation)
-            return whoosh_index.open_dir(str(generation)), lease
-        except (FileNotFoundError, EmptyIndexError):
-            lease.release()  # a commit replaced the table of contents as we read it
-            time.sleep(0.01)
-        except BaseException:
-            lease.release()
-            raise
-    raise IndexNotFound(f"The index at {config.index} keeps changing; try again.")
+        lease = None if generation is None else Lease.take(generation)
+        if generation is not None and lease is not None:
+            try:
+                _check_settings(config, generation)
+                return whoosh_index.open_dir(str(generation)), lease
+            except (FileNotFoundError, EmptyIndexError):
+                lease.release()  # a commit replaced the table of contents as we read it
+            except BaseException:
+                lease.release()
+                raise
+        # else CURRENT named a generation removed since: read it again
+        if time.monotonic() > deadline:
+            raise IndexNotFound(f"The index at {config.index} keeps changing; try again.")
+        time.sleep(0.01)
 
 
 def _check_settings(config: Config, generation: Path) -> None:

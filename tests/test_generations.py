@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 
 from indexer import open_searcher, search, sync
 from indexer.cli import cli
 from indexer.searching import reading
-from indexer.store import current_generation, lease_index, write_lock
+from indexer.store import CURRENT, current_generation, lease_index, write_lock
 
 from .conftest import ROOT, SEED_ID
 
@@ -28,6 +30,27 @@ def test_rebuild_keeps_a_leased_generation_until_it_is_released(seed_config):
     sync(seed_config)
     assert not old.exists()
     assert generations(seed_config) == [current_generation(seed_config.index).name]
+
+
+def test_a_reader_that_finds_its_generation_just_removed_reads_current_again(seed_config):
+    """A rebuild can publish and remove between a reader's reading CURRENT and
+    opening what it named; the reader must try again, not report no index."""
+    live = current_generation(seed_config.index)
+    pointer = seed_config.index / CURRENT
+
+    def publish(name: str) -> None:
+        (seed_config.index / "CURRENT.tmp").write_text(name)
+        os.replace(seed_config.index / "CURRENT.tmp", pointer)
+
+    publish("gen-999999")  # named, but already gone
+    later = threading.Timer(0.1, publish, args=(live.name,))
+    later.start()
+    try:
+        index, lease = lease_index(seed_config)
+    finally:
+        later.join()
+    lease.release()
+    assert index.doc_count() == 1
 
 
 def test_leftovers_of_a_killed_build_are_removed(seed_config):
