@@ -231,3 +231,22 @@ def test_the_cli_builds_with_one_process_per_core_by_default(tmp_path):
     assert hits(config, "item 2099")[0][0][0] == "a02099"
     assert sync_module.usable_procs(None) == len(os.sched_getaffinity(0))
     assert sync_module.usable_procs(3) == 3
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_builds_work_when_processes_are_not_forked(tmp_path, method):
+    """macOS and Windows start processes by spawning, and Python 3.14 makes
+    forkserver the Linux default: the workers' arguments must travel by pickle."""
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(2100)),
+                    index=tmp_path / "index")
+    script = ("import multiprocessing, sys\n"
+              f"multiprocessing.set_start_method({method!r})\n"
+              "from indexer.cli import main\n"
+              "main()\n")
+    done = subprocess.run([sys.executable, "-c", script, "index", "-q", "--procs", "2",
+                           "--corpus", str(config.corpus), "--index", str(config.index)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "2100 added" in done.stdout + done.stderr
+    assert len(open_live(config)._segments()) == 2
+    assert hits(config, "item 2099")[0][0][0] == "a02099"
