@@ -103,10 +103,11 @@ def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: i
     offset = (page - 1) * per_page
     hits = [_hit(offset + number + 1, hit, highlight, copies)
             for number, (hit, copies) in enumerate(groups[offset:offset + per_page])]
-    total = len(results)
+    matched = _matched(results) if facets_language else None
+    total = len(results) if matched is None else len(matched)
     # Also when some words matched: a misspelt word among good ones still deserves a fix.
     suggestion = suggest(searcher, parsed.text, facets_language) if facets_language else None
-    facets = count(searcher, _matched(results)) if facets_language else None
+    facets = count(searcher, matched) if matched is not None else None
     took_ms = (time.perf_counter() - started) * 1000
     return SearchResults(query=parsed.text if query is None else query, total=total,
                          page=page, per_page=per_page, took_ms=took_ms, hits=hits,
@@ -136,18 +137,19 @@ def _run(searcher: Searcher, parsed: ParsedQuery, limit: int, sort: str,
     if mask is not None:  # Whoosh reads an empty filter as no filter at all
         options["filter"] = {int(docnum) for docnum in np.flatnonzero(mask)}
         q = q if options["filter"] else wq.NullQuery
-    results = searcher.search(q, limit=limit, terms=True, **options)
-    results.mask = mask
-    return results
+    return searcher.search(q, limit=limit, terms=True, **options)
 
 
-def _matched(results: Results) -> np.ndarray:
-    """Every matching document number, filters applied."""
+def _matched(results: Results | ArrayResults) -> np.ndarray:
+    """Every matching document number, filters applied.
+
+    For Whoosh's results this is one more pass over the query (its top-N
+    collector skips blocks that cannot reach the top); the total is then
+    taken from it too, where `len(results)` would make that pass again.
+    """
     if isinstance(results, ArrayResults):
         return results.matched
-    matched = np.fromiter(results.searcher.docs_for_query(results.q), dtype=np.int64)
-    mask = getattr(results, "mask", None)
-    return matched[mask[matched]] if mask is not None and len(matched) else matched
+    return np.fromiter(results.docs(), dtype=np.int64)
 
 
 def _by_date(newest_first: bool) -> sorting.FacetType:
