@@ -43,9 +43,13 @@ class ArticleView:
 
 def get_article(searcher: Searcher, doc_id: str, query_text: str = "") -> ArticleView | None:
     """The article with this id, its words matching `query_text` marked; None if unknown."""
-    stored = searcher.document(id=doc_id)
-    if stored is None:
-        return None
+    docnum = searcher.document_number(id=doc_id)
+    return None if docnum is None else article_at(searcher, docnum, query_text)
+
+
+def article_at(searcher: Searcher, docnum: int, query_text: str = "") -> ArticleView:
+    """The article with this document number, its words matching `query_text` marked."""
+    stored = searcher.stored_fields(docnum)
     words = query_words(searcher, query_text) if query_text.strip() else frozenset()
     analyzer = searcher.schema["body"].analyzer
 

@@ -25,8 +25,12 @@ def similar(searcher: Searcher, doc_id: str, per_page: int = 10,
             ranking: Ranking = DEFAULT_RANKING) -> SearchResults | None:
     """Articles like the one with this id, best first; None when there is no such article."""
     docnum = searcher.document_number(id=doc_id)
-    if docnum is None:
-        return None
+    return None if docnum is None else similar_to(searcher, docnum, per_page, ranking)
+
+
+def similar_to(searcher: Searcher, docnum: int, per_page: int = 10,
+               ranking: Ranking = DEFAULT_RANKING) -> SearchResults:
+    """Articles like the one with this document number, best first, itself left out."""
     stored = searcher.stored_fields(docnum)
     text = "\n".join(stored.get(field) or "" for field in TEXT_FIELDS)
     terms = searcher.key_terms_from_text("body", text, numterms=KEY_TERMS)
@@ -39,5 +43,5 @@ def similar(searcher: Searcher, doc_id: str, per_page: int = 10,
     mask[docnum] = False
     query = CoordinatedOr(words, bonus=ranking.sentence_word_bonus) if len(words) > 1 \
         else (words[0] if words else wq.NullQuery)
-    parsed = ParsedQuery(f"like {doc_id}", query)
+    parsed = ParsedQuery(f"like {stored['id']}", query)
     return results_page(searcher, parsed, 1, per_page, "relevance", mask, facets_language=None)

@@ -11,9 +11,9 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
 from markupsafe import Markup
 
 from indexer import SORTS, search
-from indexer.documents import get_article
+from indexer.documents import article_at, get_article
 from indexer.duplicates import copies_of
-from indexer.similar import similar
+from indexer.similar import similar_to
 from indexer.suggest import completions
 from indexer.facets import Filters
 from indexer.results import Snippet
@@ -113,16 +113,15 @@ def results_link(query: str, sort: str, filters: Filters) -> Callable[..., str]:
 @bp.get("/doc/<path:doc_id>")
 def article_page(doc_id: str) -> str:
     text = query_param()
-    article = get_article(service().searcher(), doc_id, text)
-    if article is None:
-        abort(404, description=f"There is no article with the id {doc_id!r}.")
-    back = {"q": text, "page": int_param("page", 1, MAX_PAGE), "sort": sort_param()}
     searcher = service().searcher()
     docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        abort(404, description=f"There is no article with the id {doc_id!r}.")
+    back = {"q": text, "page": int_param("page", 1, MAX_PAGE), "sort": sort_param()}
     copies = [searcher.stored_fields(n) for n in copies_of(searcher, docnum)]
-    like = similar(searcher, doc_id, per_page=SIMILAR)
-    return render_template("article.html", article=article, query=text, back=back,
-                           copies=copies, similar=like.hits if like else [])
+    return render_template("article.html", article=article_at(searcher, docnum, text),
+                           query=text, back=back, copies=copies,
+                           similar=similar_to(searcher, docnum, per_page=SIMILAR).hits)
 
 
 @bp.get("/api/search")
