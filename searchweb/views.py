@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -16,7 +17,7 @@ from indexer.duplicates import copies_of
 from indexer.similar import similar_to
 from indexer.suggest import completions
 from indexer.facets import Filters
-from indexer.results import Snippet
+from indexer.results import SearchResults, Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE
 
 from .errors import BadParameter
@@ -80,25 +81,39 @@ def filters_param() -> Filters:
                    source=source)
 
 
-def run_search(per_page: int, sort: str | None = None) -> tuple[str, Any]:
-    text, page = query_param(), int_param("page", 1, MAX_PAGE)
-    sort = sort or sort_param()
-    filters = filters_param()
-    if not text:
-        return text, None
-    searcher = service().searcher()
-    language = service().config.language
-    return text, search(searcher, text, page=page, per_page=per_page, sort=sort,
-                        language=language, filters=filters)
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a search URL asks for, each parameter checked once."""
+
+    text: str
+    page: int
+    sort: str
+    filters: Filters
+
+    @classmethod
+    def from_args(cls, sort: str | None = None) -> "SearchRequest":
+        """From the query string; `sort` fixes the order (the feed is newest first)."""
+        return cls(text=query_param(), page=int_param("page", 1, MAX_PAGE),
+                   sort=sort or sort_param(), filters=filters_param())
+
+
+def run_search(wanted: SearchRequest, per_page: int) -> SearchResults | None:
+    """The results asked for; None when there is no query."""
+    if not wanted.text:
+        return None
+    return search(service().searcher(), wanted.text, page=wanted.page, per_page=per_page,
+                  sort=wanted.sort, language=service().config.language,
+                  filters=wanted.filters)
 
 
 @bp.get("/")
 @bp.get("/search")
 def search_page() -> str:
-    text, results = run_search(PER_PAGE)
-    sort = sort_param()
-    return render_template("search.html", query=text, results=results, sort=sort,
-                           sorts=SORTS, link=results_link(text, sort, filters_param()))
+    wanted = SearchRequest.from_args()
+    results = run_search(wanted, PER_PAGE)
+    return render_template("search.html", query=wanted.text, results=results, sort=wanted.sort,
+                           sorts=SORTS, link=results_link(wanted.text, wanted.sort,
+                                                          wanted.filters))
 
 
 def results_link(query: str, sort: str, filters: Filters) -> Callable[..., str]:
@@ -126,7 +141,7 @@ def article_page(doc_id: str) -> str:
 
 @bp.get("/api/search")
 def api_search() -> Response:
-    _, results = run_search(int_param("per_page", PER_PAGE, MAX_PER_PAGE))
+    results = run_search(SearchRequest.from_args(), int_param("per_page", PER_PAGE, MAX_PER_PAGE))
     if results is None:
         raise BadParameter("q is required: /api/search?q=words")
     return jsonify(results.to_json())
@@ -165,11 +180,12 @@ def opensearch() -> Response:
 @bp.get("/feed")
 def feed() -> Response:
     """An Atom feed of the newest articles matching the query: follow a story."""
-    text, results = run_search(FEED_ENTRIES, sort="newest")
+    wanted = SearchRequest.from_args(sort="newest")
+    results = run_search(wanted, FEED_ENTRIES)
     if results is None:
         raise BadParameter("q is required: /feed?q=words")
     updated = max((hit.date for hit in results.hits if hit.date), default=None)
-    body = render_template("feed.xml", query=text, results=results,
+    body = render_template("feed.xml", query=wanted.text, results=results,
                            updated=atom_time(updated), atom_time=atom_time,
                            feed_id=request.url)
     return Response(body, mimetype="application/atom+xml")
