@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from whoosh.query import NumericRange
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
@@ -76,7 +77,8 @@ NO_FILTERS = Filters()
 
 
 class DocFacts:
-    """Section code, year and month (YYYYMM) of every document of one segment."""
+    """Section code, source code, day, year and month (YYYYMM) of every document
+    of one segment."""
 
     def __init__(self, reader: IndexReader) -> None:
         size = reader.doc_count_all()
@@ -90,6 +92,7 @@ class DocFacts:
         months = calendar.astype("datetime64[M]").astype(np.int64) % 12 + 1
         self.years = np.where(dated, years, 0).astype(np.int32)
         self.months = np.where(dated, years * 100 + months, 0).astype(np.int32)
+        self.days = days
 
 
 def _date_days(reader: IndexReader, size: int) -> np.ndarray:
@@ -140,6 +143,22 @@ def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:
         if filters.month is not None:
             year, month = filters.month.split("-")
             mask &= segment.months == int(year) * 100 + int(month)
+        masks.append(mask)
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def in_date_ranges(searcher: Searcher, ranges: list[NumericRange]) -> np.ndarray:
+    """A mask over the searcher's document numbers: True where the article's date,
+    as indexed (its day), is inside every one of `date:` ranges of a query."""
+    masks = []
+    for reader, _ in searcher.reader().leaf_readers():
+        indexed = facts(reader).days * MICROSECONDS_A_DAY  # what the date field indexes
+        mask = facts(reader).days >= 0
+        for where in ranges:
+            if where.start is not None:
+                mask &= indexed > where.start if where.startexcl else indexed >= where.start
+            if where.end is not None:
+                mask &= indexed < where.end if where.endexcl else indexed <= where.end
         masks.append(mask)
     return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
 

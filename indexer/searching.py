@@ -20,7 +20,7 @@ from .ranking import DEFAULT_RANKING, Ranking
 from .duplicates import collapse, signatures_of
 from .results import Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
-from .facets import NO_FILTERS, UNDATED, Filters, allowed, count
+from .facets import NO_FILTERS, UNDATED, Filters, allowed, count, in_date_ranges
 from .snippets import highlighter, snippet_for
 from .store import lease_index
 from .suggest import suggest
@@ -125,8 +125,9 @@ def _check_paging(page: int, per_page: int, sort: str) -> None:
 
 
 def _run(searcher: Searcher, parsed: ParsedQuery, limit: int, sort: str,
-         mask: np.ndarray | None) -> Results:
-    results = top_results(searcher, parsed.query, limit, mask) if sort == "relevance" else None
+         mask: np.ndarray | None) -> Results | ArrayResults:
+    results = _array_results(searcher, parsed.query, limit, mask) if sort == "relevance" \
+        else None
     if results is not None:
         return results
     options: dict[str, object] = {}
@@ -138,6 +139,34 @@ def _run(searcher: Searcher, parsed: ParsedQuery, limit: int, sort: str,
         options["filter"] = {int(docnum) for docnum in np.flatnonzero(mask)}
         q = q if options["filter"] else wq.NullQuery
     return searcher.search(q, limit=limit, terms=True, **options)
+
+
+def _array_results(searcher: Searcher, q: wq.Query, limit: int,
+                   mask: np.ndarray | None) -> ArrayResults | None:
+    """Keyword queries by the array scorer (None for other shapes); `date:`
+    ranges beside the words become a mask, as the year and month filters are.
+
+    Whoosh would add the same constant (the range's score) to every hit, so
+    the order, the ties and the total are the same either way.
+    """
+    words, ranges = date_ranges_apart(q)
+    if ranges:
+        in_ranges = in_date_ranges(searcher, ranges)
+        mask = in_ranges if mask is None else mask & in_ranges
+    return top_results(searcher, words, limit, mask)
+
+
+def date_ranges_apart(q: wq.Query) -> tuple[wq.Query, list[wq.NumericRange]]:
+    """(the rest, the `date:` ranges) of a query `words AND date:...`; the query
+    itself and no ranges for any other shape."""
+    if not isinstance(q, wq.And):
+        return q, []
+    ranges = [child for child in q.subqueries if isinstance(child, wq.NumericRange)
+              and child.fieldname == "date" and child.constantscore]
+    rest = [child for child in q.subqueries if child not in ranges]
+    if not ranges or len(rest) != 1:
+        return q, []
+    return rest[0], ranges
 
 
 def _matched(results: Results | ArrayResults) -> np.ndarray:

@@ -15,7 +15,9 @@ from indexer.duplicates import copies_of
 from indexer.facets import Filters
 from indexer.similar import similar
 from indexer.suggest import completions
-from indexer.searching import reading
+from indexer.query import build_parser, parse
+from indexer.scoring import top_results
+from indexer.searching import date_ranges_apart, reading
 
 from .conftest import client_for, CORPORA, indexed_jsonl, needs_shared
 from .test_web import get_page, params
@@ -71,6 +73,24 @@ def test_the_same_filters_on_a_phrase_query_whoosh_runs(harbour):
         results = search(searcher, '"harbour story"', filters=Filters(year=2013))
     assert {hit.id for hit in results.hits} == {"a1", "a2", "a3"}
     assert facet(results, "year") == {"2013": 3}
+
+
+@pytest.mark.parametrize("text", [
+    "harbour date:2013", "harbour ships date:2013-05", "date:[2013-05-02 to 2013-11-20] harbour",
+    "harbour date:[2013-05-03 to]", "harbour date:2013 date:2013-05", "harbour date:1999",
+])
+def test_dates_in_the_query_keep_whoosh_s_hits_order_and_total(harbour, text):
+    """Words beside `date:` ranges are scored by the array scorer, the ranges
+    turned into a mask: the same articles in the same order as Whoosh gives."""
+    with reading(harbour) as searcher:
+        parsed = parse(build_parser(searcher.schema), text)
+        words, ranges = date_ranges_apart(parsed.query)
+        assert ranges and top_results(searcher, words, 10) is not None  # the fast path ran
+        ours = search(searcher, text)
+        theirs = searcher.search(parsed.query, limit=None)
+        assert [hit.id for hit in ours.hits] == [hit["id"] for hit in theirs]
+        assert ours.total == len(theirs)
+        assert sum(facet(ours, "year").values()) == ours.total
 
 
 def test_timeline_by_year_over_long_spans_with_empty_years(harbour):
