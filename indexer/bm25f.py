@@ -76,8 +76,8 @@ class WordQuery(Query):
         fields = tuple(FieldNorm(field, weight, self.b.get(field, 0.75),
                                  top.avg_field_length(field, 1.0) or 1.0)
                        for field, weight in self.weights.items())
-        title_idf = _idf(documents, top.doc_frequency("title", self.text))
-        return WordPlan(self.text, fields, _idf(documents, frequency) * self.boost, self.k1,
+        title_idf = idf(documents, top.doc_frequency("title", self.text))
+        return WordPlan(self.text, fields, idf(documents, frequency) * self.boost, self.k1,
                         title_idf * self.title_bonus * self.boost if self.title_bonus else 0.0)
 
     def matcher(self, searcher: Any, context: Any = None) -> matching.Matcher:
@@ -116,7 +116,8 @@ class WordPlan:
     title_weight: float  # the title-only bonus: title idf x title_bonus x boost
 
 
-def _idf(documents: int, frequency: int) -> float:
+def idf(documents: int, frequency: int) -> float:
+    """BM25's idf, as Lucene computes it: never negative, even for a word in most articles."""
     return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
 
 

@@ -24,6 +24,7 @@ from .analysis import _TOKEN
 from .articles import clean_text
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 from .bm25f import WordQuery
+from .proximity import PairQuery
 from .schema import TEXT_FIELDS
 
 MAX_QUERY_LENGTH = 1000  # characters searched; the rest is left out, with a notice
@@ -195,14 +196,16 @@ def _without(text: str, unwanted: frozenset[str]) -> str:
 
 
 def with_proximity(q: wq.Query, ranking: Ranking) -> wq.Query:
-    """Reward documents where consecutive query words stand close together."""
+    """Reward documents where consecutive query words stand close together
+    (`indexer/proximity.py`: each pair scored as a term of its own)."""
     if not ranking.proximity or not isinstance(q, CoordinatedOr):
         return q
-    words = [_word_text(w) for w in q.subqueries]
-    words = [w for w in words if w]
-    pairs = [wq.Phrase(field, [a, b], slop=ranking.proximity_slop, boost=ranking.proximity)
-             for a, b in zip(words, words[1:], strict=False) if a != b
-             for field in ranking.proximity_fields]
+    words = [text for text in map(_word_text, q.subqueries) if text]
+    fields = {field: ranking.field_boosts.get(field, 1.0) for field in ranking.proximity_fields}
+    b = {field: ranking.field_b.get(field, ranking.b) for field in ranking.proximity_fields}
+    pairs = [PairQuery(first, second, fields, ranking.proximity_slop, ranking.proximity,
+                       ranking.k1, b)
+             for first, second in zip(words, words[1:], strict=False) if first != second]
     return CoordinatedOr([q, *pairs], bonus=1e-9) if pairs else q
 
 

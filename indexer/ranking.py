@@ -48,8 +48,8 @@ class Ranking:
     title_bonus: float = 0.3  # extra BM25 on the title alone, with the title's own idf
     word_bonus: float = 1000.0  # per query word matched, typed queries: all words first
     sentence_word_bonus: float = 0.3  # per query word matched, sentence queries
-    proximity: float = 0.1  # sentence queries: weight of each consecutive word pair...
-    proximity_slop: int = 6  # ...found within this many words
+    proximity: float = 0.2  # sentence queries: weight of each consecutive word pair...
+    proximity_slop: int = 12  # ...found within this many words (a BM25F term of its own)
     proximity_fields: tuple[str, ...] = ("title", "body")
     # sentence queries: words that phrase a request rather than name its topic
     request_words: frozenset[str] = REQUEST_WORDS

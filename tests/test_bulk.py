@@ -123,14 +123,14 @@ def test_a_built_segment_holds_what_whoosh_s_writer_writes(tmp_path):
     assert not (config.index / current_generation(config.index).name / "MAIN.tmp").exists()
 
 
-def hits(config: Config, *queries: str) -> list[list[tuple[str, float]]]:
+def hits(config: Config, *queries: str, plain: bool = False) -> list[list[tuple[str, float]]]:
     """Each query's first 100 (id, score), best first; on a full page, without those
     tied with the last (which of them make the page depends on document numbers)."""
     pages = []
     with reading(config) as searcher:
         for query in queries:
             page = [(hit.id, round(hit.score, 4))
-                    for hit in search(searcher, query, per_page=100).hits]
+                    for hit in search(searcher, query, per_page=100, plain=plain).hits]
             if len(page) == 100:
                 page = [(doc_id, score) for doc_id, score in page if score > page[-1][1]]
             pages.append(sorted(page, key=lambda hit: (-hit[1], hit[0])))
@@ -155,6 +155,10 @@ def test_several_processes_and_segments_give_the_same_results(tmp_path, monkeypa
             sorted(b.all_stored_fields(), key=lambda f: f["id"])
     assert hits(one, *QUERIES) == hits(two, *QUERIES)
     assert all(hits(one, *QUERIES))
+    # questions: word pairs are counted over every segment (indexer/proximity.py)
+    questions = ("what oil price rise came with the wheat export?", "board merger bid news")
+    assert hits(one, *questions, plain=True) == hits(two, *questions, plain=True)
+    assert all(hits(one, *questions, plain=True))
 
 
 def test_a_small_build_stays_in_one_process(tmp_path):

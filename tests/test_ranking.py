@@ -9,8 +9,9 @@ from whoosh import query as wq
 
 from indexer import Config, sync
 from indexer.bm25f import WordQuery
+from indexer.proximity import PairQuery
 from indexer.query import build_parser, parse, parse_plain
-from indexer.ranking import CoordinatedOr, Ranking
+from indexer.ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
 from indexer.schema import build_schema
 from indexer.searching import reading, search
 
@@ -59,8 +60,11 @@ def test_sentences_split_hyphens_and_add_proximity_pairs():
     assert isinstance(q, wq.Or)
     words = [w.text for w in q.subqueries[0].subqueries]
     assert words == ["three", "dimension", "boundari", "layer", "flow"]
-    pairs = [p for p in q.subqueries[1:] if isinstance(p, wq.Phrase)]
-    assert {tuple(p.words) for p in pairs} >= {("boundari", "layer"), ("layer", "flow")}
+    pairs = [p for p in q.subqueries[1:] if isinstance(p, PairQuery)]
+    assert [(p.first, p.second) for p in pairs] == [
+        ("three", "dimension"), ("dimension", "boundari"), ("boundari", "layer"),
+        ("layer", "flow")]
+    assert {p.window for p in pairs} == {DEFAULT_RANKING.proximity_slop}
 
 
 def test_typed_queries_get_no_proximity_pairs():
