@@ -25,9 +25,9 @@ from whoosh.formats import Characters
 
 from .analysis import NewsAnalyzer
 
-SHORT, _INT = b"H", b"I"
-SHORT_LIMIT = 1 << 16
-_ITEM_SIZE = {SHORT[0]: 2, _INT[0]: 4}
+_SHORT, _INT = b"H", b"I"
+_SHORT_LIMIT = 1 << 16
+_ITEM_SIZE = {_SHORT[0]: 2, _INT[0]: 4}
 _SWAP = sys.byteorder == "big"  # values are little-endian on disk
 
 
@@ -36,15 +36,15 @@ def _packer(kind: bytes, count: int) -> Callable[..., bytes]:
     return struct.Struct(f"<c{count}{kind.decode()}").pack
 
 
+_PACK_ONE_SHORT = struct.Struct("<c3H").pack
+
+
 def pack(flat: Sequence[int]) -> bytes:
     """The stored value of [position, start, end, position, start, end, ...]."""
-    kind = SHORT if max(flat) < SHORT_LIMIT else _INT
+    if len(flat) == 3 and flat[0] < _SHORT_LIMIT and flat[2] < _SHORT_LIMIT:  # found once
+        return _PACK_ONE_SHORT(_SHORT, *flat)
+    kind = _SHORT if max(flat) < _SHORT_LIMIT else _INT
     return _packer(kind, len(flat))(kind, *flat)
-
-
-# pack_one_short(SHORT, position, start, end): `pack` of one occurrence whose
-# numbers are all under SHORT_LIMIT, the commonest posting, without the checks
-pack_one_short = _packer(SHORT, 3)
 
 
 def unpack(value: bytes) -> array[int]:

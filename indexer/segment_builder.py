@@ -27,7 +27,7 @@ from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from .analysis import NewsAnalyzer
-from .packed_format import SHORT, SHORT_LIMIT, PackedCharacters, pack, pack_one_short
+from .packed_format import PackedCharacters, pack
 from .schema import DayDATETIME
 from .term_blocks import Postings, write_term
 
@@ -124,10 +124,7 @@ class SegmentBuilder:
             if postings is None:
                 postings = table[term] = Postings()
                 added += TERM_BYTES
-            if len(flat) == 3 and flat[2] < SHORT_LIMIT:  # most words: found once
-                encoded, freq = pack_one_short(SHORT, *flat), 1
-            else:
-                encoded, freq = pack(flat), len(flat) // 3
+            encoded, freq = pack(flat), len(flat) // 3
             postings.docs.append(docnum)
             postings.weights.append(freq)
             values = postings.values
