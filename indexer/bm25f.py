@@ -15,7 +15,7 @@ frequencies, then saturates once:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from whoosh import matching
@@ -73,8 +73,7 @@ class WordQuery(Query):
         top-level searcher so that every segment scores alike."""
         frequency = max(top.doc_frequency(field, self.text) for field in self.weights)
         documents = top.doc_count_all()
-        fields = tuple(FieldNorm(field, weight, self.b.get(field, 0.75),
-                                 top.avg_field_length(field, 1.0) or 1.0)
+        fields = tuple(FieldNorm.of(top, field, weight, self.b.get(field, 0.75))
                        for field, weight in self.weights.items())
         title_idf = idf(documents, top.doc_frequency("title", self.text))
         return WordPlan(self.text, fields, idf(documents, frequency) * self.boost, self.k1,
@@ -87,11 +86,10 @@ class WordQuery(Query):
         if not parts:
             return matching.NullMatcher()
         plan = self.plan(searcher.get_parent())
-        norms = [(norm.field, norm.weight, parts[norm.field], norm.b, norm.average)
-                 for norm in plan.fields if norm.field in parts]
+        norms = [(norm, parts[norm.field]) for norm in plan.fields if norm.field in parts]
         union = make_binary_tree(matching.UnionMatcher, list(parts.values()))
-        title = next(((p, b, avg) for f, _, p, b, avg in norms if f == "title"), None) \
-            if plan.title_weight else None
+        title = next(((replace(norm, weight=1.0), postings) for norm, postings in norms
+                      if norm.field == "title"), None) if plan.title_weight else None
         return BM25FMatcher(union, norms, reader, plan.weight, plan.k1, title, plan.title_weight)
 
 
@@ -103,6 +101,21 @@ class FieldNorm:
     weight: float
     b: float
     average: float  # the field's average length in the whole index
+
+    @classmethod
+    def of(cls, top: Any, field: str, weight: float, b: float) -> "FieldNorm":
+        """With the field's average length from the top-level searcher."""
+        return cls(field, weight, b, top.avg_field_length(field, 1.0) or 1.0)
+
+    def tf(self, count: float, length: float) -> float:
+        """A count in this field, weighted and normalised by the field's length."""
+        return self.weight * count / (1.0 - self.b + self.b * length / self.average)
+
+
+def saturated(weight: float, tf: float, k1: float) -> float:
+    """`weight` times BM25's saturation of a (normalised) term frequency (in
+    this order of operations: the array scorer gives the same floats)."""
+    return weight * tf * (k1 + 1.0) / (tf + k1)
 
 
 @dataclass(frozen=True)
@@ -156,16 +169,14 @@ class BM25FMatcher(matching.WrappingMatcher):
 
     def score(self) -> float:
         docnum = self.child.id()
-        tf = 0.0
-        for field, weight, postings, b, average in self._norms:
-            if postings.is_active() and postings.id() == docnum:
-                length = self._reader.doc_field_length(docnum, field, 1)
-                tf += weight * postings.weight() / (1.0 - b + b * length / average)
-        score = self._weight * tf * (self._k1 + 1.0) / (tf + self._k1)
+        tf = sum(self._tf(norm, postings, docnum) for norm, postings in self._norms)
+        score = saturated(self._weight, tf, self._k1)
         if self._title is not None:
-            postings, b, average = self._title
-            if postings.is_active() and postings.id() == docnum:
-                length = self._reader.doc_field_length(docnum, "title", 1)
-                title_tf = postings.weight() / (1.0 - b + b * length / average)
-                score += self._title_weight * title_tf * (self._k1 + 1.0) / (title_tf + self._k1)
+            norm, postings = self._title
+            score += saturated(self._title_weight, self._tf(norm, postings, docnum), self._k1)
         return score
+
+    def _tf(self, norm: FieldNorm, postings: matching.Matcher, docnum: int) -> float:
+        if not postings.is_active() or postings.id() != docnum:
+            return 0.0
+        return norm.tf(postings.weight(), self._reader.doc_field_length(docnum, norm.field, 1))

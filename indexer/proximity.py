@@ -17,7 +17,7 @@ from whoosh import matching
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .bm25f import idf
+from .bm25f import FieldNorm, idf, saturated
 
 Occurrences = dict[str, dict[int, int]]  # field -> global document number -> count
 
@@ -67,8 +67,11 @@ class PairQuery(wq.Query):
         local = sorted(d - offset for d in documents if 0 <= d - offset < size)
         if not local:
             return matching.NullMatcher()
-        weight = idf(top.doc_count_all(), len(documents))
-        scores = [self._score(searcher, top, found, docnum, offset, weight) for docnum in local]
+        weight = self.weight * idf(top.doc_count_all(), len(documents))
+        norms = [FieldNorm.of(top, field, field_weight, self.b.get(field, 0.75))
+                 for field, field_weight in self.fields.items()]
+        scores = [saturated(weight, _tf(norms, found, searcher, docnum, offset), self.k1)
+                  for docnum in local]
         return matching.ListMatcher(local, weights=scores)
 
     def _occurrences(self, top: Searcher) -> Occurrences:
@@ -78,17 +81,13 @@ class PairQuery(wq.Query):
                                 for field in self.fields}
         return self._found[key]
 
-    def _score(self, searcher: Searcher, top: Searcher, found: Occurrences, docnum: int,
-               offset: int, pair_idf: float) -> float:
-        tf = 0.0
-        for field, field_weight in self.fields.items():
-            count = found[field].get(docnum + offset, 0)
-            if count:
-                b = self.b.get(field, 0.75)
-                length = searcher.doc_field_length(docnum, field, 1)
-                average = top.avg_field_length(field, 1.0) or 1.0
-                tf += field_weight * count / (1.0 - b + b * length / average)
-        return self.weight * pair_idf * tf * (self.k1 + 1) / (tf + self.k1)
+
+def _tf(norms: list[FieldNorm], found: Occurrences, searcher: Searcher, docnum: int,
+        offset: int) -> float:
+    """The pair's BM25F term frequency in one document: its counts per field,
+    weighted and normalised by each field's length, added up."""
+    return sum(norm.tf(count, searcher.doc_field_length(docnum, norm.field, 1))
+               for norm in norms if (count := found[norm.field].get(docnum + offset, 0)))
 
 
 def _near(top: Searcher, field: str, first: str, second: str, window: int) -> dict[int, int]:
