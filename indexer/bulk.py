@@ -42,15 +42,20 @@ def build_segments(ix: FileIndex, documents: Iterable[Fields], procs: int,
     with collector_paused():
         if procs > 1:
             return _build_in_workers(ix, documents, procs, limitmb, prepare)
-        builder = SegmentBuilder(ix, limitmb)
-        try:
-            for fields in documents:
-                builder.add(prepare(fields))
-            builder.flush()
-        except BaseException:
-            builder.cancel()
-            raise
-        return builder.segments
+        return _build_in_process(ix, documents, limitmb, prepare)
+
+
+def _build_in_process(ix: FileIndex, documents: Iterable[Fields], limitmb: int,
+                      prepare: Prepare) -> list[Segment]:
+    builder = SegmentBuilder(ix, limitmb)
+    try:
+        for fields in documents:
+            builder.add(prepare(fields))
+        builder.flush()
+    except BaseException:
+        builder.cancel()
+        raise
+    return builder.segments
 
 
 @contextmanager
@@ -142,21 +147,19 @@ def _check_alive(workers: Sequence[BaseProcess]) -> None:
 def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int,
             prepare: Prepare) -> None:
     die_with_parent(parent)
-    gc.disable()  # see collector_paused; the process ends with the build
-    builder = SegmentBuilder(ix, limitmb)
-    try:
-        while True:
-            batch = _next_batch(work, parent)
-            if batch is None:
-                break
-            for fields in batch:
-                builder.add(prepare(fields))
-        builder.flush()
-    except BaseException:
-        builder.cancel()
-        results.put(("error", traceback.format_exc()))
-        return
-    results.put(("done", builder.segments))
+    with collector_paused():
+        try:
+            segments = _build_in_process(ix, _queued(work, parent), limitmb, prepare)
+        except BaseException:
+            results.put(("error", traceback.format_exc()))
+            return
+    results.put(("done", segments))
+
+
+def _queued(work: Any, parent: int) -> Iterator[Fields]:
+    """The documents of the batches the parent queues, until it says there are no more."""
+    while (batch := _next_batch(work, parent)) is not None:
+        yield from batch
 
 
 def _next_batch(work: Any, parent: int) -> list[Fields] | None:

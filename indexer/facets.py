@@ -152,8 +152,9 @@ def in_date_ranges(searcher: Searcher, ranges: list[NumericRange]) -> np.ndarray
     as indexed (its day), is inside every one of `date:` ranges of a query."""
     masks = []
     for reader, _ in searcher.reader().leaf_readers():
-        indexed = facts(reader).days * MICROSECONDS_A_DAY  # what the date field indexes
-        mask = facts(reader).days >= 0
+        days = facts(reader).days
+        indexed = days * MICROSECONDS_A_DAY  # what the date field indexes: the day
+        mask = days >= 0
         for where in ranges:
             if where.start is not None:
                 mask &= indexed > where.start if where.startexcl else indexed >= where.start
