@@ -37,3 +37,13 @@ class SettingsMismatch(SeedsearchError):
 
 class InvalidSetting(SeedsearchError):
     """A setting has a value seedsearch cannot use."""
+
+
+class IndexDamaged(SeedsearchError):
+    """The index on disk cannot be read as it is (a damaged or foreign file)."""
+
+    hint = "Rebuild it with: seedsearch index --rebuild"
+
+
+class IndexWriteFailed(SeedsearchError):
+    """Writing the index failed (a full disk, say); the index is as it was before."""

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
-from typing import Iterator, Literal
+from typing import Literal
 
 import numpy as np
 from whoosh import query as wq
 from whoosh import sorting
-from whoosh.index import FileIndex
-from whoosh.reading import IndexReader
 from whoosh.searching import Results, Searcher
 
-from .config import Config
 from .errors import InvalidSetting
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .ranking import DEFAULT_RANKING, Ranking
@@ -22,52 +18,17 @@ from .results import Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
 from .facets import NO_FILTERS, UNDATED, Filters, allowed, count, in_date_ranges
 from .snippets import highlighter, snippet_for
-from .store import lease_index
+from .readers import open_searcher, reading  # noqa: F401 - re-exported
 from .suggest import suggest
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
+# Results reachable by paging: page x per_page may not pass this (a deep page costs
+# as much as every page before it).
+MAX_RESULTS = 1000
 COPIES_ROOM = 3  # candidates fetched per place on the page, so folded copies leave no gaps
-
-
-def open_searcher(ix: FileIndex, ranking: Ranking = DEFAULT_RANKING) -> Searcher:
-    """A searcher with every file it may need already open.
-
-    Whoosh opens column files (dates, ids, stored fields) on first use; a
-    writer's merge may delete them before that. Opening them now means a
-    searcher keeps working on the commit it opened, whatever writers do later.
-    """
-    searcher = ix.searcher(weighting=ranking.weighting())
-    for reader, _ in searcher.reader().leaf_readers():
-        _open_column_files(reader)
-    return searcher
-
-
-def _open_column_files(reader: IndexReader) -> None:
-    # Whoosh 2.7.5's per-document reader keeps opened column files in
-    # `_colfiles` and opens them lazily through `_get_column_file`.
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None or not hasattr(perdoc, "_get_column_file"):
-        return
-    prefix = perdoc._segment.segment_id() + "."
-    for filename in perdoc._storage.list():
-        if filename.startswith(prefix) and filename.endswith(".col"):
-            column = filename[len(prefix):-len(".col")]
-            if column not in perdoc._colfiles:
-                perdoc._colfiles[column] = perdoc._get_column_file(column)
-
-
-@contextmanager
-def reading(config: Config, ranking: Ranking = DEFAULT_RANKING) -> Iterator[Searcher]:
-    """A searcher on the live index, its generation leased until the block ends."""
-    index, lease = lease_index(config)
-    try:
-        with open_searcher(index, ranking) as searcher:
-            yield searcher
-    finally:
-        lease.release()
 
 
 def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
