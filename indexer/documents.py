@@ -1,7 +1,9 @@
 """One stored article, for reading: its parts, with a query's words marked.
 
 Articles are looked up by id in the index, never by path, so an id from a URL
-can never reach a file outside the index.
+can never reach a file outside the index. Marking analyses the text again,
+so it stops after MARK_CHARS characters: a 2 MB article is shown whole, its
+query words marked in its first part only (`ArticleView.marking_stopped`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from .query import build_parser, parse
 from .results import Snippet
 from .schema import TEXT_FIELDS
 
+MARK_CHARS = 100_000  # characters of an article (title first) in which query words are marked
+
 
 @dataclass(frozen=True)
 class ArticleView:
@@ -28,6 +32,7 @@ class ArticleView:
     source: str | None
     url: str | None
     path: str | None
+    marking_stopped: bool = False  # query words were marked in the first MARK_CHARS only
 
     def to_json(self) -> dict[str, Any]:
         """The article as plain text (the API's `/api/doc/<id>`)."""
@@ -48,22 +53,58 @@ def get_article(searcher: Searcher, doc_id: str, query_text: str = "") -> Articl
 
 
 def article_at(searcher: Searcher, docnum: int, query_text: str = "") -> ArticleView:
-    """The article with this document number, its words matching `query_text` marked."""
+    """The article with this document number, its words matching `query_text` marked
+    within its first MARK_CHARS characters."""
     stored = searcher.stored_fields(docnum)
     words = query_words(searcher, query_text) if query_text.strip() else frozenset()
-    analyzer = searcher.schema["body"].analyzer
-
-    def marked(text: str) -> Snippet:
-        return mark_words(text, words, analyzer)
-
+    marker = Marker(words, searcher.schema["body"].analyzer)
+    title = marker.mark(stored.get("title", ""))
     standfirst = stored.get("standfirst")
+    marked_standfirst = marker.mark(standfirst) if standfirst else None
     paragraphs = [p for p in (stored.get("body") or "").split("\n\n") if p.strip()]
     return ArticleView(
-        id=stored["id"], title=marked(stored.get("title", "")), section=stored.get("section"),
-        standfirst=marked(standfirst) if standfirst else None, date=stored.get("date"),
-        paragraphs=[marked(paragraph) for paragraph in paragraphs],
+        id=stored["id"], title=title, section=stored.get("section"),
+        standfirst=marked_standfirst, date=stored.get("date"),
+        paragraphs=[marker.mark(paragraph) for paragraph in paragraphs],
         source=stored.get("source"), url=stored.get("url"), path=stored.get("path"),
+        marking_stopped=marker.stopped,
     )
+
+
+class Marker:
+    """Marks words in one text after another until `budget` characters in all have
+    been analysed; the rest is left unmarked, and `stopped` says so."""
+
+    def __init__(self, words: frozenset[str], analyzer: Any, budget: int = MARK_CHARS) -> None:
+        self.words, self.analyzer, self.left = words, analyzer, budget
+        self.stopped = False
+
+    def mark(self, text: str) -> Snippet:
+        if not self.words:
+            return Snippet(((text, False),))
+        cut = _word_break(text, self.left)
+        self.left -= cut
+        head = mark_words(text[:cut], self.words, self.analyzer)
+        if cut == len(text):
+            return head
+        self.stopped = True
+        parts = list(head.parts)
+        if parts and not parts[-1][1]:
+            parts[-1] = (parts[-1][0] + text[cut:], False)
+        else:
+            parts.append((text[cut:], False))
+        return Snippet(tuple(parts))
+
+
+def _word_break(text: str, limit: int) -> int:
+    """Where to stop marking `text` to analyse at most `limit` characters: the
+    whole text if it fits, else the last space or line break before `limit`."""
+    if len(text) <= limit:
+        return len(text)
+    if limit <= 0:
+        return 0
+    space = max(text.rfind(" ", 0, limit), text.rfind("\n", 0, limit))
+    return space if space > 0 else limit
 
 
 def query_words(searcher: Searcher, query_text: str) -> frozenset[str]:

@@ -14,6 +14,10 @@ from typing import Any, Callable
 
 from .facets import NO_FILTERS, Facets, Filters
 
+# Results reachable by paging: page x per_page may not pass this (a deep page
+# costs as much as every page before it). `searching` enforces it.
+MAX_RESULTS = 1000
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -78,10 +82,17 @@ class SearchResults:
     notice: str | None = None
     facets: Facets | None = None
     filters: Filters = NO_FILTERS
+    partial: bool = False  # the time budget ran out: `notice` says what was left out
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def last_page(self) -> int:
+        """The last page that can be asked for: where pagination should stop, as
+        no page may reach past the MAX_RESULTS-th result."""
+        return max(1, min(self.pages, MAX_RESULTS // self.per_page))
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON contract shared by `search --json` and /api/search."""
@@ -89,7 +100,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "page": self.page,
             "per_page": self.per_page, "took_ms": round(self.took_ms, 2),
             "suggestion": self.suggestion, "hits": [hit.to_json() for hit in self.hits],
-            "filters": self.filters.to_json(),
+            "filters": self.filters.to_json(), "partial": self.partial,
             **({"facets": self.facets.to_json(), "timeline": self.facets.timeline_json()}
                if self.facets else {}),
         }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from whoosh import query as wq
@@ -14,66 +14,120 @@ from .errors import InvalidSetting
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .ranking import DEFAULT_RANKING, Ranking
 from .duplicates import collapse, signatures_of
-from .results import Copy, Hit, SearchResults
+from .results import MAX_RESULTS, Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
-from .facets import NO_FILTERS, UNDATED, Filters, allowed, count, in_date_ranges
-from .snippets import highlighter, snippet_for
+from .budget import REQUEST_SECONDS, Deadline
+from .facets import NO_FILTERS, UNDATED, Facets, Filters, allowed, count, in_date_ranges
+from .snippets import highlighter, lead, snippet_for
 from .readers import open_searcher, reading  # noqa: F401 - re-exported
-from .suggest import suggest
+from .suggest import SpellingWork, suggest
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
-# Results reachable by paging: page x per_page may not pass this (a deep page costs
-# as much as every page before it).
-MAX_RESULTS = 1000
 COPIES_ROOM = 3  # candidates fetched per place on the page, so folded copies leave no gaps
 
 
 def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
            sort: str = "relevance", language: str = "english", plain: bool = False,
            ranking: Ranking = DEFAULT_RANKING, filters: Filters = NO_FILTERS,
-           with_facets: bool = True) -> SearchResults:
+           with_facets: bool = True, budget: float = REQUEST_SECONDS) -> SearchResults:
     """One page of ranked results for `text`, with snippets, and the facets of
     every matching article.
 
     `plain` treats the text as a bag of words (natural-language questions);
-    `filters` keeps the articles of one section, year or month.
+    `filters` keeps the articles of one section, year or month; `budget` is the
+    time in seconds after which optional work is skipped (see `results_page`).
     """
     _check_paging(page, per_page, sort)
     started = time.perf_counter()
     parser = build_parser(searcher.schema, ranking, sentences=plain)
     parsed = parse_plain(parser, text) if plain else parse(parser, text)
     return results_page(searcher, parsed, page, per_page, sort, allowed(searcher, filters),
-                        filters, language if with_facets else None, started, query=text)
+                        filters, language if with_facets else None, started, query=text,
+                        budget=budget)
 
 
 def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: int, sort: str,
                  mask: np.ndarray | None, filters: Filters = NO_FILTERS,
                  facets_language: str | None = "english", started: float | None = None,
-                 query: str | None = None) -> SearchResults:
+                 query: str | None = None, budget: float = REQUEST_SECONDS) -> SearchResults:
     """Run a parsed query: one page of hits (copies of a story folded into its best
-    hit), the total, and (unless `facets_language` is None) facets and suggestions."""
+    hit), the total, and (unless `facets_language` is None) facets and suggestions.
+
+    Ranking, folding and the total are always done. Once `budget` seconds have
+    passed since `started`, what is optional is left out: the rest of the
+    snippets (hits then show their opening), the facets, the spelling
+    suggestion; the answer is then `partial` and its notice says what is missing.
+    """
     started = time.perf_counter() if started is None else started
+    deadline = Deadline.after(budget, started)
     candidates = page * per_page * COPIES_ROOM + per_page
     results = _run(searcher, parsed, candidates, sort, mask)
     top = results[:candidates]
     groups = collapse(top, signatures_of(searcher, [hit.docnum for hit in top]))
-    highlight = highlighter()
     offset = (page - 1) * per_page
-    hits = [_hit(offset + number + 1, hit, highlight, copies)
-            for number, (hit, copies) in enumerate(groups[offset:offset + per_page])]
+    shown = groups[offset:offset + per_page]
+    left_out: list[str] = []
+    hits = _hits(shown, offset, deadline, left_out)
     matched = _matched(results) if facets_language else None
     total = len(results) if matched is None else len(matched)
+    facets = _facets(searcher, matched, deadline, left_out)  # one bincount: before spelling
     # Also when some words matched: a misspelt word among good ones still deserves a fix.
-    suggestion = suggest(searcher, parsed.text, facets_language) if facets_language else None
-    facets = count(searcher, matched) if matched is not None else None
+    suggestion = _suggestion(searcher, parsed.text, facets_language, deadline, left_out)
     took_ms = (time.perf_counter() - started) * 1000
     return SearchResults(query=parsed.text if query is None else query, total=total,
                          page=page, per_page=per_page, took_ms=took_ms, hits=hits,
-                         suggestion=suggestion, notice=parsed.notice, facets=facets,
-                         filters=filters)
+                         suggestion=suggestion, notice=_notice(parsed.notice, left_out),
+                         facets=facets, filters=filters, partial=bool(left_out))
+
+
+def _hits(shown: list[tuple[Any, list[Any]]], offset: int, deadline: Deadline,
+          left_out: list[str]) -> list[Hit]:
+    """The page's hits; those reached after the deadline get their opening as snippet."""
+    highlight = highlighter([hit.docnum for hit, _ in shown])
+    hits, plain = [], 0
+    for number, (hit, copies) in enumerate(shown):
+        late = deadline.expired()
+        plain += late
+        hits.append(_hit(offset + number + 1, hit, highlight, copies, late))
+    if plain:
+        left_out.append(f"highlighted passages of {plain} of {len(shown)} hits")
+    return hits
+
+
+def _suggestion(searcher: Searcher, text: str, language: str | None, deadline: Deadline,
+                left_out: list[str]) -> str | None:
+    """Did you mean, for the words checked before the deadline."""
+    if language is None:
+        return None
+    if deadline.expired():
+        left_out.append("spelling suggestions")
+        return None
+    spelling = SpellingWork()
+    suggestion = suggest(searcher, text, language, deadline=deadline, work=spelling)
+    if spelling.cut_short:
+        left_out.append("spelling suggestions for some words")
+    return suggestion
+
+
+def _facets(searcher: Searcher, matched: np.ndarray | None, deadline: Deadline,
+            left_out: list[str]) -> Facets | None:
+    """Counts by section, year and source; empty ones when the deadline has passed."""
+    if matched is None:
+        return None
+    if deadline.expired():
+        left_out.append("facets and timeline")
+        return Facets()
+    return count(searcher, matched)
+
+
+def _notice(notice: str | None, left_out: list[str]) -> str | None:
+    if not left_out:
+        return notice
+    late = f"Took too long: {', '.join(left_out)} left out."
+    return f"{notice} {late}" if notice else late
 
 
 def _check_paging(page: int, per_page: int, sort: str) -> None:
@@ -81,6 +135,10 @@ def _check_paging(page: int, per_page: int, sort: str) -> None:
         raise InvalidSetting(f"page must be between 1 and {MAX_PAGE}, not {page}.")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidSetting(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}.")
+    if page * per_page > MAX_RESULTS:
+        raise InvalidSetting(
+            f"page {page} × per_page {per_page} asks for result {page * per_page:,}; at most "
+            f"{MAX_RESULTS:,} results can be paged to: narrow the search or use the filters.")
     if sort not in SORTS:
         raise InvalidSetting(f"sort must be one of {', '.join(SORTS)}, not {sort!r}.")
 
@@ -156,9 +214,11 @@ def _undated_lowest(value: int) -> int:
     return -1 if value == UNDATED else value
 
 
-def _hit(rank: int, hit, highlight, copies=()) -> Hit:  # type: ignore[no-untyped-def]
+def _hit(rank: int, hit, highlight, copies=(), plain=False) -> Hit:  # type: ignore[no-untyped-def]
+    """One hit; `plain`: its opening as snippet, without looking for a passage."""
+    snippet = lead(hit.get("standfirst") or hit.get("body") or "") if plain \
+        else snippet_for(hit, highlight)
     return Hit(rank=rank, id=hit["id"], score=float(hit.score or 0.0),
                title=hit.get("title", ""), section=hit.get("section"),
-               date=hit.get("date"), path=hit.get("path"),
-               snippet=snippet_for(hit, highlight),
+               date=hit.get("date"), path=hit.get("path"), snippet=snippet,
                duplicates=tuple(Copy(copy["id"], copy.get("title", "")) for copy in copies))

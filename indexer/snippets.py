@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from typing import Iterator
+from typing import Any, Collection, Iterator
 
 from whoosh.analysis import Token
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -20,6 +20,7 @@ from whoosh.searching import Hit as WhooshHit
 from .results import Snippet
 
 SNIPPET_CHARS = 240
+SNIPPET_SCAN_CHARS = 2**15  # where passages are looked for: Whoosh's own default charlimit
 _SPACES = re.compile(r"\s+")
 # Where a passage may come from, best first: the body, else what matched.
 SNIPPET_FIELDS = ("body", "standfirst", "title")
@@ -87,13 +88,16 @@ class ParagraphFragmenter(PinpointFragmenter):
 
 
 def _split_by_line(text: str, fragment: Fragment) -> Iterator[Fragment]:
+    """Line breaks are looked for inside the fragment only: one outside it changes
+    nothing, and searching a long text without breaks from its start for every
+    matched word would cost the text's length each time."""
     by_line: dict[int, list[Token]] = {}
     for token in fragment.matches:
-        by_line.setdefault(text.rfind("\n", 0, token.startchar), []).append(token)
+        by_line.setdefault(text.rfind("\n", fragment.startchar, token.startchar), []).append(token)
     for line_start, matches in by_line.items():
-        line_end = text.find("\n", matches[-1].endchar)
+        line_end = text.find("\n", matches[-1].endchar, fragment.endchar)
         start = max(fragment.startchar, line_start + 1)
-        end = min(fragment.endchar, line_end) if line_end >= 0 else fragment.endchar
+        end = line_end if line_end >= 0 else fragment.endchar
         yield Fragment(text, matches, start, end)
 
 
@@ -102,13 +106,21 @@ class OffsetsHighlighter(Highlighter):
 
     Whoosh loads them through the searcher, which sets up a scorer for every
     term of every field (a third of a page's snippet time); offsets need no
-    scoring, so each segment's own postings are read directly.
+    scoring, so each segment's own postings are read directly. Given `docnums`
+    (the hits shown), only those are loaded, not every candidate fetched.
     """
 
-    @staticmethod
-    def _load_chars(results, fieldname, texts, to_bytes):  # type: ignore[no-untyped-def]
+    def __init__(self, docnums: Collection[int] | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self.docnums = None if docnums is None else frozenset(docnums)
+
+    # Whoosh 2.7.5's highlight_hit calls self._load_chars(results, fieldname,
+    # words, to_bytes) once per results and field, then reads
+    # results._char_cache[fieldname][docnum] for the hit it highlights.
+    def _load_chars(self, results, fieldname, texts, to_bytes):  # type: ignore[no-untyped-def]
         cache = results._char_cache[fieldname] = {}
-        docnums = sorted(docnum for _, docnum in results.top_n)
+        docnums = sorted(docnum for _, docnum in results.top_n
+                         if self.docnums is None or docnum in self.docnums)
         for docnum in docnums:
             cache[docnum] = {}
         leaves = results.searcher.reader().leaf_readers()
@@ -140,9 +152,16 @@ def _move_to(postings: Matcher, docnum: int) -> None:
     postings._i = bisect_left(postings._ids, docnum, postings._i)
 
 
-def highlighter() -> Highlighter:
-    return OffsetsHighlighter(fragmenter=ParagraphFragmenter(maxchars=SNIPPET_CHARS, surround=80),
-                              formatter=PartsFormatter())
+def highlighter(docnums: Collection[int] | None = None) -> Highlighter:
+    """The snippet highlighter; `docnums`: the hits it will be asked for (None: any).
+
+    Only matches within the first SNIPPET_SCAN_CHARS characters of a field are
+    read (Whoosh's fragmenter `charlimit`), so a 2 MB article costs no more
+    than a long one; a hit matching only further on shows its opening instead.
+    """
+    fragmenter = ParagraphFragmenter(maxchars=SNIPPET_CHARS, surround=80,
+                                     charlimit=SNIPPET_SCAN_CHARS)
+    return OffsetsHighlighter(docnums, fragmenter=fragmenter, formatter=PartsFormatter())
 
 
 def snippet_for(hit: WhooshHit, highlight: Highlighter) -> Snippet:
