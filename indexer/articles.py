@@ -1,4 +1,4 @@
-"""Article records, and the text layouts they are read from.
+"""Article records, the bytes they are decoded from, and the text layouts they are read from.
 
 A scraped page is more than its article: site chrome (share buttons), a footer
 and teasers of other stories. This module keeps only the article's parts, so
@@ -7,10 +7,21 @@ chrome words are neither indexed nor shown in snippets.
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
+
+Warn = Callable[[str], None]
+FALLBACK_ENCODING = "cp1252"
+# A news article is tens of kilobytes; a bigger file or record is indexed up to
+# this size, so that one log or dump in the corpus cannot take the indexer's memory.
+MAX_ARTICLE_BYTES = 2 * 2**20
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 # Lines of site chrome, compared after lower-casing and trimming.
 CHROME_LINES = frozenset({
@@ -75,15 +86,24 @@ def clean_text(text: str) -> str:
     return "\n".join(lines).strip()
 
 
+def valid_unicode(text: str) -> str:
+    """`text`, its lone surrogates (JSON can spell them: "\\udce9") replaced by "?":
+    the index stores UTF-8, which cannot hold them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def parse_date(text: str) -> datetime | None:
     """A date from ISO-8601 (converted to UTC) or the `01 May 2013 10:12` style of scraped pages."""
     text = text.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    else:
         return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+    except (ValueError, OverflowError):  # year 1 at +01:00 is before datetime.min in UTC
+        pass
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(text, fmt)
@@ -153,3 +173,49 @@ def _cut_footer(blocks: list[list[str]]) -> tuple[list[list[str]], str | None]:
 
 def _join(blocks: list[list[str]]) -> str:
     return "\n\n".join("\n".join(block) for block in blocks if block)
+
+
+def ignore(message: str) -> None:
+    """A `warn` that drops the message."""
+
+
+class BadArticle(Exception):
+    """This source cannot be indexed: the message names it and says why (`reason`)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: skipped, {reason}")
+        self.name, self.reason = name, reason
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return type(self), (self.name, self.reason)
+
+
+def cut(data: bytes, limit: int) -> bytes:
+    """The first `limit` bytes, ending at a line break or space (never inside a character)."""
+    data = data[:limit]
+    end = max(data.rfind(b"\n"), data.rfind(b" "))
+    return data[:end] if end > 0 else data
+
+
+def decode(data: bytes, name: str, warn: Warn = ignore) -> str:
+    """UTF-8 (or UTF-16/32 with a byte-order mark), else the stated fallback with a
+    warning; binary data is refused."""
+    for bom, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as error:
+                raise BadArticle(name, f"it starts as {encoding} but is not "
+                                       f"({error.reason} at offset {error.start})") from error
+    if b"\x00" in data[:8192]:
+        raise BadArticle(name, "it looks binary")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        warn(f"{name}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
+             f"{error.start}); read as {FALLBACK_ENCODING}")
+        return data.decode(FALLBACK_ENCODING, errors="replace")
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

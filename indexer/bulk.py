@@ -94,6 +94,8 @@ def _build_in_workers(ix: FileIndex, documents: Iterable[Fields], procs: int,
         segments: list[Segment] = []
         for _ in workers:
             outcome, value = _get(results, workers)
+            if outcome == "oserror":  # a full disk, say: the caller says what to do
+                raise OSError(*value)
             if outcome == "error":
                 raise RuntimeError(f"an indexing process failed:\n{value}")
             segments.extend(value)
@@ -150,6 +152,10 @@ def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int,
     with collector_paused():
         try:
             segments = _build_in_process(ix, _queued(work, parent), limitmb, prepare)
+        except OSError as error:
+            results.put(("oserror", (error.errno, error.strerror or str(error),
+                                     error.filename)))
+            return
         except BaseException:
             results.put(("error", traceback.format_exc()))
             return

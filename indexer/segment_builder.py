@@ -16,6 +16,7 @@ per-token objects (`NewsAnalyzer.postings`); other fields use their own
 from __future__ import annotations
 
 from array import array
+from contextlib import suppress
 from typing import Any
 
 from whoosh.analysis import IDTokenizer
@@ -190,9 +191,12 @@ class SegmentBuilder:
         self._start()
 
     def cancel(self) -> None:
-        """Stop without writing what is held (the files written so far stay orphans)."""
+        """Stop without writing what is held (the files written so far stay orphans, for
+        the caller to remove). Closing may fail again on a full disk: that is ignored,
+        the first failure is the one reported."""
         if self._perdoc is not None and not self._perdoc.is_closed:
-            self._perdoc.close()
+            with suppress(Exception):
+                self._perdoc.close()
 
 
 def commit_segments(ix: FileIndex, segments: list[Segment]) -> None:

@@ -2,42 +2,47 @@
 
 Reading never stops at a bad article: each problem is reported through `warn`
 with the file (and line) it concerns, and the rest of the corpus is read.
+A source that cannot be read this time (a folder that cannot be listed, a
+file that cannot be opened) is reported as `Damage`, so that the sync keeps
+what the index holds from it instead of taking it for deleted.
+
+Any name the file system gives is accepted: a name that is not UTF-8 is
+indexed under a safe form (`safe_name`), and only regular files are opened.
 """
 
 from __future__ import annotations
 
-import codecs
-import gzip
-import hashlib
-import json
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
-from .articles import Article, clean_text, parse_article_text, parse_date
+from .articles import (MAX_ARTICLE_BYTES, Article, BadArticle, Warn, clean_text, content_hash,
+                       cut, decode, ignore, parse_article_text)
 from .errors import CorpusNotFound
+from .jsonl import count_lines, read_jsonl
 
-Warn = Callable[[str], None]
-FALLBACK_ENCODING = "cp1252"
+__all__ = ["MAX_ARTICLE_BYTES", "BadArticle", "Damage", "SourceFile", "Warn", "check_corpus",
+           "content_hash", "count_lines", "decode", "ignore", "is_jsonl", "read_jsonl",
+           "read_text_file", "safe_name", "scan_folder"]
+
 TEXT_SUFFIXES = (".txt",)
 # A corpus folder's own documentation is not an article (BBC ships README.TXT).
 NOT_ARTICLES = frozenset({"readme", "license", "licence", "copying", "changelog"})
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz")
-# A news article is tens of kilobytes; a bigger file is indexed up to this size,
-# so that one log or dump in the folder cannot take the indexer's memory.
-MAX_ARTICLE_BYTES = 2 * 2**20
-_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-                     (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-
-
-def ignore(message: str) -> None:
-    """A `warn` that drops the message."""
+# Errors that mean "there is no such file (any more)": the file is gone, not unreadable.
+_GONE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A corpus file as seen by `stat`: enough to tell whether it changed."""
+    """A corpus file as seen by `stat`: enough to tell whether it changed.
+
+    `id` is the safe form of its name; `path` is the real one, for reading.
+    """
 
     id: str
     path: Path
@@ -45,8 +50,18 @@ class SourceFile:
     mtime_ns: int
 
 
-class BadArticle(Exception):
-    """This file cannot be indexed; the message says why and names it."""
+@dataclass(frozen=True)
+class Damage:
+    """A source that could not be read this time: a folder that cannot be listed
+    (`name` is its path in the corpus, "" for the corpus folder) or a file that
+    cannot be looked at (`name` is its id)."""
+
+    name: str
+    reason: str
+    folder: bool = False
+
+
+Damaged = Callable[[Damage], None]
 
 
 def is_jsonl(path: Path) -> bool:
@@ -62,22 +77,55 @@ def check_corpus(path: Path) -> Path:
                          "Pass --corpus PATH or set SEEDSEARCH_CORPUS.")
 
 
-def scan_folder(root: Path, warn: Warn = ignore, skip: Warn | None = None) -> list[SourceFile]:
-    """Every .txt file under root, sorted by id, without following links that leave it.
+def safe_name(name: str) -> str:
+    """`name` as valid UTF-8, the same at every run: bytes the file system holds that are
+    not UTF-8 (which `os.walk` gives as lone surrogates) are shown as `\\xe9`."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
-    `skip` hears about files left out (default: `warn`).
+
+def scan_folder(root: Path, warn: Warn = ignore, skip: Warn | None = None,
+                damaged: Damaged | None = None) -> list[SourceFile]:
+    """Every .txt regular file under root, sorted by id, without following links that leave it.
+
+    `skip` hears about files left out (default: `warn`). `damaged` hears about
+    folders that cannot be listed and files that cannot be looked at; without
+    it they are warned about and left out.
     """
     skip = skip or warn
+    report = damaged or _as_warnings(warn, skip)
     real_root = root.resolve()
     found: list[SourceFile] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unlisted(error: OSError) -> None:
+        folder = os.path.relpath(error.filename or root, root)
+        report(Damage("" if folder == "." else safe_name(Path(folder).as_posix()),
+                      f"cannot list it ({_reason(error)})", folder=True))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             if _is_article_name(name):
-                source = _stat_inside(Path(dirpath, name), root, real_root, skip)
+                source = _stat_inside(Path(dirpath, name), root, real_root, warn, skip, report)
                 if source is not None:
                     found.append(source)
     return sorted(found, key=lambda source: source.id)
+
+
+def _as_warnings(warn: Warn, skip: Warn) -> Damaged:
+    def report(damage: Damage) -> None:
+        if damage.folder:
+            warn(f"{damage.name or '.'}/: {damage.reason}; its files are left out")
+        else:
+            skip(f"{damage.name}: skipped, {damage.reason}")
+    return report
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 def _is_article_name(name: str) -> bool:
@@ -86,45 +134,92 @@ def _is_article_name(name: str) -> bool:
             and lowered.rsplit(".", 1)[0] not in NOT_ARTICLES)
 
 
-def _stat_inside(path: Path, root: Path, real_root: Path, skip: Warn) -> SourceFile | None:
-    relative = path.relative_to(root).as_posix()
+def _stat_inside(path: Path, root: Path, real_root: Path, warn: Warn, skip: Warn,
+                 damaged: Damaged) -> SourceFile | None:
+    name = path.relative_to(root).as_posix()
+    relative = safe_name(name)
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
             skip(f"{relative}: skipped, it links outside the corpus folder")
             return None
-        stat = path.stat()
+        info = path.stat()
     except OSError as error:
-        skip(f"{relative}: skipped, cannot read it ({error.strerror or error})")
+        if error.errno in _GONE:  # gone, or a link to nothing: not an article (any more)
+            skip(f"{relative}: skipped, cannot read it ({_reason(error)})")
+        else:
+            damaged(Damage(relative, f"cannot read it ({_reason(error)})"))
         return None
     except RuntimeError:  # pathlib's resolve() on a link loop (Python < 3.13)
         skip(f"{relative}: skipped, cannot read it (a loop of symbolic links)")
         return None
-    return SourceFile(relative, path, stat.st_size, stat.st_mtime_ns)
+    kind = _not_regular(info.st_mode)
+    if kind:
+        skip(f"{relative}: skipped, it is {kind}, not a regular file")
+        return None
+    if relative != name:
+        warn(f"{relative}: its name is not valid UTF-8; indexed under this name")
+    return SourceFile(relative, path, info.st_size, info.st_mtime_ns)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file that is not a regular file is (reading a FIFO would wait forever)."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISDIR, "a folder"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
 
 
 def read_text_file(source: SourceFile, warn: Warn = ignore) -> Article:
-    """One .txt file as an Article; raises BadArticle for empty, binary or unreadable files."""
+    """One .txt file as an Article; raises BadArticle for empty, binary or unreadable
+    files, and for anything else that goes wrong with this one file."""
     try:
-        with source.path.open("rb") as file:
-            data = file.read(MAX_ARTICLE_BYTES + 1)
+        data, size, mtime_ns = _read_bytes(source, warn)
+        return _text_article(source, data, size, mtime_ns, warn)
+    except BadArticle:
+        raise
     except OSError as error:
-        raise BadArticle(
-            f"{source.id}: skipped, cannot read it ({error.strerror or error})") from error
+        raise BadArticle(source.id, f"cannot read it ({_reason(error)})") from error
+    except Exception as error:  # one odd file never stops a run (Ctrl+C still does)
+        raise BadArticle(source.id, f"it could not be read ({type(error).__name__}: "
+                                    f"{error})") from error
+
+
+def _read_bytes(source: SourceFile, warn: Warn) -> tuple[bytes, int, int]:
+    """The file's first MAX_ARTICLE_BYTES + 1 bytes, its real size, and its mtime: 0
+    when it changed since the scan (while it was read, say), so the next sync reads it
+    again. Opened without blocking, so a FIFO put there since the scan cannot hang us."""
+    descriptor = os.open(source.path, _OPEN_FLAGS)
+    with open(descriptor, "rb", closefd=True) as file:
+        kind = _not_regular(os.fstat(descriptor).st_mode)
+        if kind:
+            raise BadArticle(source.id, f"it is {kind}, not a regular file")
+        data = file.read(MAX_ARTICLE_BYTES + 1)
+        after = os.fstat(descriptor)
+    if (after.st_size, after.st_mtime_ns) == (source.size, source.mtime_ns):
+        return data, after.st_size, after.st_mtime_ns
+    warn(f"{source.id}: changed while it was read; it is read again at the next sync")
+    return data, after.st_size, 0
+
+
+def _text_article(source: SourceFile, data: bytes, size: int, mtime_ns: int,
+                  warn: Warn) -> Article:
     if len(data) > MAX_ARTICLE_BYTES:
-        data = _cut(data)
+        data = cut(data, MAX_ARTICLE_BYTES)
         warn(f"{source.id}: larger than {MAX_ARTICLE_BYTES // 2**20} MB; only its first "
              f"{len(data):,} bytes are indexed")
     text = clean_text(decode(data, source.id, warn))
     if not text:
-        raise BadArticle(f"{source.id}: skipped, it is empty")
+        raise BadArticle(source.id, "it is empty")
     parts = parse_article_text(text)
     if not parts.title and not parts.body:
-        raise BadArticle(f"{source.id}: skipped, no article text found")
+        raise BadArticle(source.id, "no article text found")
     return Article(
         id=source.id, title=parts.title, body=parts.body,
         section=parts.section or _folder_section(source.id),
         standfirst=parts.standfirst, date=parts.date, source=parts.source,
-        path=str(source.path.absolute()), size=len(data), mtime_ns=source.mtime_ns,
+        path=safe_name(str(source.path.absolute())), size=size, mtime_ns=mtime_ns,
         content_hash=content_hash(data),
     )
 
@@ -133,92 +228,3 @@ def _folder_section(article_id: str) -> str | None:
     """A file's folder names its section when the text does not (BBC: sport/199.txt)."""
     folder = article_id.rpartition("/")[0]
     return folder.replace("/", " / ") if folder else None
-
-
-def _cut(data: bytes) -> bytes:
-    """The first MAX_ARTICLE_BYTES, ending at a line break or space (never inside a character)."""
-    data = data[:MAX_ARTICLE_BYTES]
-    end = max(data.rfind(b"\n"), data.rfind(b" "))
-    return data[:end] if end > 0 else data
-
-
-def decode(data: bytes, name: str, warn: Warn = ignore) -> str:
-    """UTF-8 (or UTF-16/32 with a byte-order mark), else the stated fallback with a
-    warning; binary data is refused."""
-    for bom, encoding in _BYTE_ORDER_MARKS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(encoding)
-            except UnicodeDecodeError as error:
-                raise BadArticle(f"{name}: skipped, it starts as {encoding} but is not "
-                                 f"({error.reason} at offset {error.start})") from error
-    if b"\x00" in data[:8192]:
-        raise BadArticle(f"{name}: skipped, it looks binary")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        warn(f"{name}: not valid UTF-8 (byte 0x{data[error.start]:02x} at offset "
-             f"{error.start}); read as {FALLBACK_ENCODING}")
-        return data.decode(FALLBACK_ENCODING, errors="replace")
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None) -> Iterator[Article]:
-    """Articles from a JSON Lines file (maybe gzipped): id, title, text, [date, section, url]."""
-    skip = skip or warn
-    stat = path.stat()
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    article = _jsonl_article(line, f"{path.name}:{number}", stat.st_mtime_ns, warn,
-                                             skip)
-                    if article is not None:
-                        yield article
-    except (OSError, EOFError) as error:
-        warn(f"{path.name}: stopped reading, the file is damaged ({error})")
-
-
-def count_lines(path: Path) -> int:
-    """Lines in a JSON Lines file (maybe gzipped): at most its number of articles."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    lines = 0
-    try:
-        with opener(path, "rb") as data:
-            while chunk := data.read(1 << 20):
-                lines += chunk.count(b"\n")
-    except (OSError, EOFError):
-        pass  # read_jsonl reports it
-    return lines
-
-
-def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn,
-                   skip: Warn) -> Article | None:
-    try:
-        record = json.loads(decode(line, where, warn))
-    except (json.JSONDecodeError, BadArticle) as error:
-        skip(f"{where}: skipped, not a JSON object ({error})")
-        return None
-    if not isinstance(record, dict) or not str(record.get("id", "")).strip() \
-            or record.get("id") is None:
-        skip(f"{where}: skipped, the record has no id")
-        return None
-    title = clean_text(str(record.get("title") or ""))
-    body = clean_text(str(record.get("text") or ""))
-    if not title and not body:
-        skip(f"{where}: skipped, record {record['id']!r} has neither title nor text")
-        return None
-    date = parse_date(str(record["date"])) if record.get("date") else None
-    if record.get("date") and date is None:
-        warn(f"{where}: date {record['date']!r} not understood; indexed without a date")
-    section = record.get("section") or record.get("category")
-    return Article(
-        id=str(record["id"]).strip(), title=title, body=body,
-        section=clean_text(str(section)) if section else None, date=date,
-        url=str(record["url"]) if record.get("url") else None,
-        size=len(line), mtime_ns=mtime_ns, content_hash=content_hash(line),
-    )

@@ -5,6 +5,10 @@ size, mtime and content hash. A sync stats every file, reads only those whose
 size or mtime changed, rewrites only those whose content changed, and deletes
 documents whose files are gone. A rebuild writes a fresh generation and
 publishes it atomically.
+
+A source that cannot be read this time (`indexer.unread`) keeps the articles
+the index has from it; a write that fails (a full disk) leaves the index as it
+was and raises IndexWriteFailed (`indexer.writer`).
 """
 
 from __future__ import annotations
@@ -12,26 +16,26 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Collection, Iterable, Iterator
 
-from whoosh import index as whoosh_index
-from whoosh.index import FileIndex, LockError
-from whoosh.writing import IndexWriter
+from whoosh.index import FileIndex
 
 from .articles import Article
 from .bulk import build_segments, commit_segments
 from .config import Config
-from .errors import IndexLocked
 from .duplicates import signature
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
-from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation, publish,
-                    read_settings, remove_unused_generations, write_lock)
+from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation,
+                    open_generation, publish, read_settings, remove_unused_generations,
+                    write_lock)
+from .unread import Unread, carried_over, previous_generation
+from .writer import WRITER_LIMIT_MB, LazyWriter, failed_writes, remove_orphan_files
 
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
-WRITER_LIMIT_MB = 128
 SMALL_BUILD = 2_000  # documents: fewer are built in one process
 
 
@@ -46,6 +50,9 @@ class Known:
 
 @dataclass
 class SyncReport:
+    """What a sync did. `kept` counts articles kept because their source could not be
+    read; `incomplete` has one message per source not read to its end (or not listed)."""
+
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -54,10 +61,32 @@ class SyncReport:
     seconds: float = 0.0
     rebuilt: bool = False
     warnings: list[str] = field(default_factory=list)
+    kept: int = 0
+    incomplete: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        kept = f", {self.kept:,} kept (source unreadable)" if self.kept else ""
         return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
-                f"{self.unchanged} unchanged, {self.skipped} skipped in {self.seconds:.1f} s")
+                f"{self.unchanged} unchanged, {self.skipped} skipped{kept} "
+                f"in {self.seconds:.1f} s")
+
+
+@dataclass
+class _Run:
+    """One sync: where it reads, what it reports to."""
+
+    corpus: Path
+    index_dir: Path
+    report: SyncReport
+    warn: Warn
+    skip: Warn
+    progress: Progress | None
+    say: Stage
+    procs: int
+
+    def unread_source(self, message: str) -> None:
+        self.report.incomplete.append(message)
+        self.warn(message)
 
 
 def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
@@ -67,7 +96,8 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
 
     `stage` hears what the run is doing ("reading", "committing", ...). A run
     killed at any moment leaves the last commit readable; the next run
-    finishes the job and removes what the killed one left behind.
+    finishes the job and removes what the killed one left behind. A run whose
+    write fails (a full disk) removes what it wrote and raises IndexWriteFailed.
 
     A build into a new generation uses `procs` processes (default: one per
     core; one for a small corpus); an update of an existing index, one.
@@ -85,16 +115,20 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
         report.skipped += 1
         warn_and_keep(message)
 
-    with write_lock(config.index, lock_timeout):
-        remove_unused_generations(config.index)
+    run = _Run(corpus, config.index, report, warn_and_keep, skip, progress, say,
+               usable_procs(procs))
+    with write_lock(config.index, lock_timeout), failed_writes(config.index):
+        # A damaged CURRENT stops a plain run here, before any generation is removed:
+        # the data may be intact, and only --rebuild decides to start again.
         reusable = None if rebuild else _reusable_generation(config, warn_and_keep)
+        remove_unused_generations(config.index)
         if reusable is None:
             generation, ix = create_generation(config)
         else:
-            generation, ix = reusable, whoosh_index.open_dir(str(reusable))
+            generation, ix = reusable, open_generation(reusable)
         report.rebuilt = reusable is None
         say("reading")
-        _apply(ix, corpus, report, warn_and_keep, skip, progress, say, usable_procs(procs))
+        _apply(ix, run)
         if report.rebuilt:
             say("publishing")
             publish(generation)
@@ -121,82 +155,66 @@ def _reusable_generation(config: Config, warn: Warn) -> Path | None:
     return generation
 
 
-def _apply(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
-           progress: Progress | None, say: Stage, procs: int = 1) -> None:
-    if report.rebuilt:
-        _build(ix, corpus, report, warn, skip, progress, say, procs)
+def _apply(ix: FileIndex, run: _Run) -> None:
+    if run.report.rebuilt:
+        _build(ix, run)
         return
     known = known_documents(ix)
+    unread = Unread(run.skip)
     writer = LazyWriter(ix)
     try:
         seen: set[str] = set()
-        for replaces, fields in _changes(known, _candidates(corpus, known, warn, skip), report,
-                                         skip, progress, seen):
+        for replaces, fields in _changes(known, _candidates(run, known, unread), run, seen):
             if replaces:
                 writer.get().update_document(**with_signature(fields))
             else:
                 writer.get().add_document(**with_signature(fields))
-        for doc_id in known.keys() - seen:
+        for doc_id in _settle(unread, known, seen, run)[1]:
             writer.get().delete_by_term("id", doc_id)
-            report.removed += 1
+            run.report.removed += 1
         if writer.opened:
-            say("committing")
+            run.say("committing")
             writer.get().commit()
         else:
-            _remove_orphan_segments(ix)
+            remove_orphan_files(ix)
     except BaseException:
         writer.cancel()
         raise
 
 
-def _build(ix: FileIndex, corpus: Path, report: SyncReport, warn: Warn, skip: Warn,
-           progress: Progress | None, say: Stage, procs: int) -> None:
+def _settle(unread: Unread, known: Collection[str], seen: set[str],
+            run: _Run) -> tuple[list[str], list[str]]:
+    """(ids kept, ids deleted) of the indexed articles this run did not meet."""
+    kept, deleted, messages = unread.settle(known, (i for i in known if i not in seen))
+    run.report.kept += len(kept)
+    for message in messages:
+        run.unread_source(message)
+    return kept, deleted
+
+
+def _build(ix: FileIndex, run: _Run) -> None:
     """Fill a new, empty generation: straight into segments (`indexer.bulk`), one
-    commit at the end; several processes unless the corpus is small."""
-    total, candidates = _candidates(corpus, {}, warn, skip)
-    if total < SMALL_BUILD:
-        procs = 1
-    changes = _changes({}, (total, candidates), report, skip, progress, set())
-    segments = build_segments(ix, (fields for _, fields in changes), procs, WRITER_LIMIT_MB,
-                              prepare=with_signature)
-    say("committing")
+    commit at the end; several processes unless the corpus is small. What the
+    generation it replaces holds of sources that cannot be read now is carried over."""
+    unread = Unread(run.skip)
+    total, candidates = _candidates(run, {}, unread)
+    seen: set[str] = set()
+    changes = (fields for _, fields in _changes({}, (total, candidates), run, seen))
+    kept = _carried_over(unread, seen, run, set(ix.schema.names()))
+    segments = build_segments(ix, chain(changes, kept), 1 if total < SMALL_BUILD else run.procs,
+                              WRITER_LIMIT_MB, prepare=with_signature)
+    run.say("committing")
     commit_segments(ix, segments)
 
 
-def _remove_orphan_segments(ix: FileIndex) -> None:
-    """Files of segments no commit refers to: what a writer killed after its commit left.
-
-    A writer that commits cleans these itself; a run with nothing to write
-    does it here.
-    """
-    toc = ix._read_toc()
-    whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
-
-
-class LazyWriter:
-    """Opens Whoosh's writer at the first change, so a run with none writes nothing."""
-
-    def __init__(self, ix: FileIndex) -> None:
-        self._ix = ix
-        self._writer: IndexWriter | None = None
-
-    @property
-    def opened(self) -> bool:
-        return self._writer is not None
-
-    def get(self) -> IndexWriter:
-        if self._writer is None:
-            try:
-                self._writer = self._ix.writer(timeout=5.0, limitmb=WRITER_LIMIT_MB,
-                                               compound=False)
-            except LockError:
-                raise IndexLocked("The index is locked by another writer.",
-                                  "Wait for it to finish, then run the command again.") from None
-        return self._writer
-
-    def cancel(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
+def _carried_over(unread: Unread, seen: set[str], run: _Run,
+                  names: Collection[str]) -> Iterator[dict[str, object]]:
+    """After the corpus is read: the previous generation's documents from sources
+    this run could not read (nothing is opened when every source was read)."""
+    previous, known = previous_generation(run.index_dir, run.warn) if unread else (None, set())
+    kept, _ = _settle(unread, known, seen, run)
+    if previous is not None:
+        yield from carried_over(previous, kept, names)
 
 
 def known_documents(ix: FileIndex) -> dict[str, Known]:
@@ -219,16 +237,18 @@ class Candidate:
     article: Article | None
 
 
-def _candidates(corpus: Path, known: dict[str, Known], warn: Warn,
-                skip: Warn) -> tuple[int, Iterator[Candidate]]:
-    if is_jsonl(corpus):
-        return count_lines(corpus), (Candidate(a.id, a) for a in read_jsonl(corpus, warn, skip))
-    files = scan_folder(corpus, warn, skip)
-    return len(files), _read_changed(files, known, warn, skip)
+def _candidates(run: _Run, known: dict[str, Known],
+                unread: Unread) -> tuple[int, Iterator[Candidate]]:
+    if is_jsonl(run.corpus):
+        articles = read_jsonl(run.corpus, run.warn, run.skip,
+                              unread.damaged_corpus(run.corpus.name))
+        return count_lines(run.corpus), (Candidate(a.id, a) for a in articles)
+    files = scan_folder(run.corpus, run.warn, run.skip, unread.damage)
+    return len(files), _read_changed(files, known, unread, run.warn)
 
 
-def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], warn: Warn,
-                  skip: Warn) -> Iterator[Candidate]:
+def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], unread: Unread,
+                  warn: Warn) -> Iterator[Candidate]:
     for source in files:
         before = known.get(source.id)
         if before and (before.size, before.mtime_ns) == (source.size, source.mtime_ns):
@@ -237,24 +257,25 @@ def _read_changed(files: Iterable[SourceFile], known: dict[str, Known], warn: Wa
         try:
             yield Candidate(source.id, read_text_file(source, warn))
         except BadArticle as error:
-            skip(str(error))
+            unread.file(source.id, error.reason)
 
 
 def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]],
-             report: SyncReport, skip: Warn, progress: Progress | None,
-             seen: set[str]) -> Iterator[tuple[bool, dict[str, object]]]:
+             run: _Run, seen: set[str]) -> Iterator[tuple[bool, dict[str, object]]]:
     """(replaces an indexed document?, fields) for each new or changed article,
-    counted in `report`; the ids met are added to `seen`."""
+    counted in the report; the ids met are added to `seen`."""
     total, stream = candidates
+    report = run.report
     for done, candidate in enumerate(stream, start=1):
-        if progress:
-            progress(done, total)
+        if run.progress:
+            run.progress(done, total)
         if candidate.id in seen:
-            skip(f"{candidate.id}: skipped, another article already has this id")
+            run.skip(f"{candidate.id}: skipped, another article already has this id")
             continue
         seen.add(candidate.id)
         article, before = candidate.article, known.get(candidate.id)
-        if article is None or (before and before.content_hash == article.content_hash):
+        if article is None or (before and before.content_hash == article.content_hash
+                               and not _stale(before, article)):
             report.unchanged += 1
         elif before:
             report.updated += 1
@@ -262,6 +283,13 @@ def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]
         else:
             report.added += 1
             yield False, document(article)
+
+
+def _stale(before: Known, article: Article) -> bool:
+    """The same content, recorded with facts that make every sync read it again: a file
+    that changed while it was read (mtime 0), or a big file's cut size recorded by an
+    older version. Rewritten once with the real facts."""
+    return before.mtime_ns == 0 or before.size != article.size
 
 
 def document(article: Article) -> dict[str, object]:

@@ -3,13 +3,20 @@
 `watchfiles` (inotify on Linux) groups events that arrive close together into
 one batch (`debounce`), so saving many files at once costs one sync, and a
 sync only re-reads what changed.
+
+The watcher outlives any failed sync; `WatcherHealth` lets other processes
+(forked web server workers) see whether it still runs.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
+import time
+from contextlib import suppress
 from pathlib import Path
-from typing import Callable
+from multiprocessing.sharedctypes import SynchronizedString
+from typing import Callable, cast
 
 import watchfiles
 
@@ -19,33 +26,125 @@ from .sources import Warn, ignore, is_jsonl
 from .sync import SyncReport, sync
 
 DEBOUNCE_MS = 300
+RETRY_SECONDS = 30.0  # a failed sync is tried again after this long, even with no change
+_STATES = ("starting", "watching", "stopped", "failed")
+
+
+class WatchFailed(SeedsearchError):
+    """The watch loop itself ended (the folder could no longer be watched)."""
+
+
+class WatcherHealth:
+    """Whether a watcher runs, readable from any process forked after it is made.
+
+    The state lives in shared memory (`multiprocessing.Value` and `Array`), so
+    web server workers forked by `serve --workers N` read what the parent's
+    watcher thread writes. `state` is "starting" until the watch loop runs,
+    "watching" while it runs (`alive`), then "stopped" (asked to stop) or
+    "failed" (the loop ended by an exception). `last_error` is a one-line
+    reason: the last failed sync (cleared by the next good one) or why the
+    loop ended; None when there is none.
+    """
+
+    ERROR_BYTES = 512
+
+    def __init__(self) -> None:
+        self._state = multiprocessing.Value("i", 0)
+        # typeshed types Array("c") as a plain SynchronizedArray; it is a string one
+        self._error = cast(SynchronizedString, multiprocessing.Array("c", self.ERROR_BYTES))
+
+    @property
+    def state(self) -> str:
+        return _STATES[self._state.value]
+
+    @property
+    def alive(self) -> bool:
+        return self.state == "watching"
+
+    @property
+    def last_error(self) -> str | None:
+        with self._error.get_lock():
+            value: bytes = self._error.value
+        return value.decode("utf-8", "replace") or None
+
+    def as_dict(self) -> dict[str, object]:
+        """For a health endpoint: {"alive", "state", "last_error"}."""
+        return {"alive": self.alive, "state": self.state, "last_error": self.last_error}
+
+    def set_state(self, state: str, error: str | None = None) -> None:
+        self._state.value = _STATES.index(state)
+        if error is not None:
+            self.set_error(error)
+
+    def set_error(self, error: str | None) -> None:
+        encoded = (error or "").encode("utf-8")[:self.ERROR_BYTES - 1]
+        with self._error.get_lock():
+            self._error.value = encoded.decode("utf-8", "ignore").encode("utf-8")
 
 
 def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = ignore,
-           stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+           stop: threading.Event | None = None, debounce_ms: int = DEBOUNCE_MS,
+           health: WatcherHealth | None = None) -> None:
     """Keep the index in step with the corpus until `stop` is set (or Ctrl+C).
 
-    A failed sync (a locked index, a corpus briefly missing) is reported
-    through `warn` and retried at the next change.
+    A failed sync (a locked index, a corpus briefly missing, a full disk, or
+    anything unexpected) is reported through `warn` with a one-line reason and
+    tried again at the next change, or after RETRY_SECONDS. `health` hears
+    whether the loop runs; if the loop itself fails, WatchFailed says why.
     """
     corpus = config.corpus.resolve()
     folder = corpus.parent if is_jsonl(corpus) else corpus
-    first = True
-    # Yielding on timeout tells us when the watcher is running; only then is the
-    # first full sync made, so nothing changed in between can be missed.
-    for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
-                                    debounce=debounce_ms, step=50, stop_event=stop,
-                                    rust_timeout=500, yield_on_timeout=True):
-        if first or changes:
-            _sync_and_report(config, on_sync, warn)
-        first = False
+    first, retry_at = True, None
+    try:
+        # Yielding on timeout tells us when the watcher is running; only then is the
+        # first full sync made, so nothing changed in between can be missed.
+        for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
+                                        debounce=debounce_ms, step=50, stop_event=stop,
+                                        rust_timeout=500, yield_on_timeout=True):
+            if first and health:
+                health.set_state("watching")
+            due = retry_at is not None and time.monotonic() >= retry_at
+            if first or changes or due:
+                ok = _sync_and_report(config, on_sync, warn, health)
+                retry_at = None if ok else time.monotonic() + RETRY_SECONDS
+            first = False
+    except KeyboardInterrupt:
+        if health:
+            health.set_state("stopped")
+        raise
+    except Exception as error:
+        reason = one_line(error)
+        if health:
+            health.set_state("failed", f"watching stopped: {reason}")
+        raise WatchFailed(f"Watching {folder} stopped: {reason}",
+                          "Run the command again.") from error
+    if health:
+        health.set_state("stopped")
 
 
-def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn) -> None:
+def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn,
+                     health: WatcherHealth | None) -> bool:
+    """One sync; False when it failed (reported, never raised: Ctrl+C aside)."""
     try:
         on_sync(sync(config, warn=warn))
-    except SeedsearchError as error:
-        warn(f"sync failed, will retry at the next change: {error}")
+    except Exception as error:  # whatever happens, the watcher keeps watching
+        reason = one_line(error)
+        if health:
+            health.set_error(f"sync failed: {reason}")
+        with suppress(Exception):
+            warn(f"sync failed, will retry at the next change (or in {RETRY_SECONDS:g} s): "
+                 f"{reason}")
+        return False
+    if health:
+        health.set_error(None)
+    return True
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: the message (and hint) of ours, the type and message of others."""
+    text = str(error) if isinstance(error, SeedsearchError) \
+        else f"{type(error).__name__}: {error}".rstrip(": ")
+    return " ".join(text.split())
 
 
 def _relevant(config: Config) -> Callable[[watchfiles.Change, str], bool]:
@@ -60,6 +159,8 @@ def _relevant(config: Config) -> Callable[[watchfiles.Change, str], bool]:
             return changed == corpus
         if changed == index or index in changed.parents:
             return False
+        if not changed.is_relative_to(corpus):  # a path we did not expect: let a sync look
+            return True
         return not any(part.startswith(".") for part in changed.relative_to(corpus).parts)
 
     return relevant
