@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .store import current_generation, disk_size, open_index, read_settings
+from .integrity import latest_toc
+from .readers import open_searcher
+from .store import generation_size, lease_index, settings_of
 
 
 @dataclass(frozen=True)
@@ -26,20 +29,28 @@ class IndexInfo:
 
 
 def index_info(config: Config) -> IndexInfo:
-    """Raises IndexNotFound / SettingsMismatch like any other reader."""
-    ix = open_index(config)
-    generation = current_generation(config.index)
-    assert generation is not None  # open_index succeeded
-    settings = read_settings(generation)
-    updated = ix.last_modified()
-    with ix.reader() as reader:
-        documents = reader.doc_count()
-    return IndexInfo(
-        corpus=str(config.corpus.resolve()), index=str(config.index.resolve()),
-        documents=documents,
-        last_update=datetime.fromtimestamp(updated, timezone.utc).isoformat(timespec="seconds")
-        if updated > 0 else None,
-        size_bytes=disk_size(config.index), language=config.language,
-        schema_version=settings.schema_version if settings else 0,
-        generation=generation.name,
-    )
+    """Raises IndexNotFound / SettingsMismatch / IndexDamaged like any other reader:
+    the index is opened and checked the way a search opens it."""
+    ix, lease = lease_index(config)
+    try:
+        generation = lease.generation
+        with open_searcher(ix) as searcher:
+            documents = searcher.doc_count()
+        return IndexInfo(
+            corpus=str(config.corpus.resolve()), index=str(config.index.resolve()),
+            documents=documents, last_update=_modified(generation / latest_toc(generation)),
+            size_bytes=generation_size(generation), language=config.language,
+            schema_version=settings_of(generation).schema_version, generation=generation.name,
+        )
+    finally:
+        lease.release()
+
+
+def _modified(toc: Path) -> str | None:
+    """When the commit was made: its table of contents' mtime (Whoosh's `last_modified`)."""
+    try:
+        updated = toc.stat().st_mtime
+    except OSError:  # replaced by a newer commit since
+        return None
+    return datetime.fromtimestamp(updated, timezone.utc).isoformat(timespec="seconds") \
+        if updated > 0 else None

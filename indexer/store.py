@@ -4,10 +4,15 @@ An index folder holds one or more generations (`gen-000001`, ...) and a
 `CURRENT` file naming the live one. A full rebuild writes a new generation and
 switches `CURRENT` with an atomic rename, so readers never see a half-built
 index. The settings an index was built with are recorded beside it.
+
+Readers trust nothing they read: a damaged `CURRENT`, settings file or table
+of contents is an `IndexDamaged` saying to rebuild. Writers treat a damaged
+`CURRENT` as no live generation, so `index --rebuild` always recovers.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -16,54 +21,29 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 
 from .config import Config
 from .errors import IndexLocked, IndexNotFound, SettingsMismatch
-from .schema import SCHEMA_VERSION, build_schema
+from .index_files import (CURRENT, LOCK_FILE, READERS_FILE, SETTINGS_FILE, IndexSettings,
+                          current_generation, current_name, generation_size,
+                          live_generation_or_none, open_lock_file, read_settings, remove_entry,
+                          settings_of, unreadable, write_failed, write_new_file)
+from .integrity import ClosingStorage, checked_toc, damaged, latest_toc, reading
+from .schema import build_schema
 
-CURRENT = "CURRENT"
-SETTINGS_FILE = "settings.json"
-LOCK_FILE = "write.lock"
-READERS_FILE = "readers.lock"
+__all__ = [  # what other modules import from here, some of it defined in index_files
+    "CURRENT", "LOCK_FILE", "READERS_FILE", "SETTINGS_FILE", "LOCK_TIMEOUT", "IndexSettings",
+    "current_generation", "live_generation_or_none", "read_settings", "settings_of",
+    "generation_size", "open_index", "lease_index", "open_generation", "Lease",
+    "create_generation", "publish", "remove_unused_generations", "write_lock",
+]
+
 LOCK_TIMEOUT = 30.0
 LEASE_PATIENCE = 5.0  # seconds a reader retries while generations are being swapped
-
-
-@dataclass(frozen=True)
-class IndexSettings:
-    """What an index was built with; a different value means a rebuild."""
-
-    schema_version: int
-    language: str
-
-    @classmethod
-    def of(cls, config: Config) -> "IndexSettings":
-        return cls(schema_version=SCHEMA_VERSION, language=config.language)
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """The live generation's folder, as `CURRENT` names it (only ever a complete one).
-
-    Whoosh's `exists_in` is not used: it opens the index, and can fail while
-    a commit swaps the table of contents.
-    """
-    try:
-        name = (index_dir / CURRENT).read_text().strip()
-    except FileNotFoundError:
-        return None
-    generation = index_dir / name
-    return generation if name and generation.is_dir() else None
-
-
-def read_settings(generation: Path) -> IndexSettings | None:
-    try:
-        return IndexSettings(**json.loads((generation / SETTINGS_FILE).read_text()))
-    except (FileNotFoundError, TypeError, ValueError):
-        return None
 
 
 def open_index(config: Config) -> FileIndex:
@@ -82,6 +62,8 @@ def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
 
     A rebuild may publish a new generation and remove the old one between any
     two steps here; each such miss is retried, for up to LEASE_PATIENCE seconds.
+    A miss that lasts longer is damage: `CURRENT` names a generation that is
+    gone, or a generation lost its table of contents.
     """
     deadline = time.monotonic() + LEASE_PATIENCE
     while True:
@@ -89,24 +71,46 @@ def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
         if generation is None and not (config.index / CURRENT).exists():
             raise IndexNotFound(f"No index at {config.index}.",
                                 f"Build it with: seedsearch index --corpus {config.corpus}")
-        lease = None if generation is None else Lease.take(generation)
-        if generation is not None and lease is not None:
-            try:
-                _check_settings(config, generation)
-                return whoosh_index.open_dir(str(generation)), lease
-            except (FileNotFoundError, EmptyIndexError):
-                lease.release()  # a commit replaced the table of contents as we read it
-            except BaseException:
-                lease.release()
-                raise
-        # else CURRENT named a generation removed since: read it again
+        if generation is None:  # CURRENT named a generation removed since: read it again
+            missed = _Missed(config.index, f"{CURRENT} names {current_name(config.index)}, "
+                                           "which is not there")
+        else:
+            opened = _open_leased(config, generation)
+            if not isinstance(opened, _Missed):
+                return opened
+            missed = opened
         if time.monotonic() > deadline:
-            raise IndexNotFound(f"The index at {config.index} keeps changing; try again.")
+            raise damaged(missed.folder, missed.problem)
         time.sleep(0.01)
 
 
+@dataclass(frozen=True)
+class _Missed:
+    """Something a reader found missing: retried (a rebuild or commit may be under
+    way), then reported as damage."""
+
+    folder: Path
+    problem: str
+
+
+def _open_leased(config: Config, generation: Path) -> "tuple[FileIndex, Lease] | _Missed":
+    """The generation, opened and leased; or what was missing (to be retried)."""
+    lease = Lease.take(generation)
+    if lease is None:
+        return _Missed(generation.parent, f"{generation.name} was removed as it was opened")
+    try:
+        _check_settings(config, generation)
+        return _open_toc(generation), lease
+    except (FileNotFoundError, EmptyIndexError):
+        lease.release()  # a commit replaced the table of contents as we read it
+        return _Missed(generation, "its table of contents (_MAIN_*.toc) is missing")
+    except BaseException:
+        lease.release()
+        raise
+
+
 def _check_settings(config: Config, generation: Path) -> None:
-    built_with = read_settings(generation)
+    built_with = settings_of(generation)
     wanted = IndexSettings.of(config)
     if built_with != wanted:
         raise SettingsMismatch(
@@ -114,55 +118,106 @@ def _check_settings(config: Config, generation: Path) -> None:
             f"Rebuild it with: seedsearch index --rebuild --language {config.language}")
 
 
+def open_generation(generation: Path) -> FileIndex:
+    """Whoosh's `open_dir` on a generation, any failure reported as IndexDamaged.
+
+    For writers, which hold the write lock: nothing swaps the table of
+    contents under them, so a missing one is damage too.
+    """
+    try:
+        return _open_toc(generation)
+    except (FileNotFoundError, EmptyIndexError):
+        raise damaged(generation, f"its table of contents {latest_toc(generation)} "
+                                  "is missing") from None
+
+
+def _open_toc(generation: Path) -> FileIndex:
+    """Whoosh's `open_dir`, which reads the table of contents (Whoosh 2.7.5
+    unpickles it); a missing one is left to the caller, any other failure is
+    damage. Its storage closes what it opened when opening fails."""
+    storage = ClosingStorage(str(generation))
+    with reading(generation, f"its table of contents {checked_toc(generation)}"):
+        with storage.closing_on_failure():
+            return FileIndex(storage, indexname="MAIN")  # open_dir's index name
+
+
 class Lease:
     """A shared lock on a generation's READERS file: "someone is reading this".
 
     The cleaner takes the same lock exclusively before removing a generation,
-    so a generation in use by any process is never removed.
+    so a generation in use by any process is never removed. In a folder this
+    process may not write (a read-only mount, say) the lock is taken on the
+    file opened for reading, or not at all when the file is missing: nothing
+    can remove a generation from such a folder.
     """
 
-    def __init__(self, handle: IO[str]) -> None:
-        self._handle: IO[str] | None = handle
+    def __init__(self, descriptor: int | None, generation: Path) -> None:
+        self._descriptor = descriptor
+        self.generation = generation
 
     @classmethod
     def take(cls, generation: Path) -> "Lease | None":
-        try:  # created when missing: indexes built before leases existed have none
-            handle = open(generation / READERS_FILE, "a+")
-        except FileNotFoundError:  # the generation itself is gone
-            return None
-        fcntl.flock(handle, fcntl.LOCK_SH)
+        """A lease on `generation`; None when it is gone (removed by a rebuild)."""
+        path = generation / READERS_FILE
+        try:
+            descriptor = open_lock_file(path)
+        except FileNotFoundError:  # the generation is gone, or a read-only one has no file
+            return cls(None, generation) if generation.is_dir() else None
+        except OSError as error:
+            raise unreadable(path, error) from error
+        fcntl.flock(descriptor, fcntl.LOCK_SH)
         if not generation.exists():  # removed while we waited for the lock
-            handle.close()
+            os.close(descriptor)
             return None
-        return cls(handle)
+        return cls(descriptor, generation)
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.close()  # closing drops the lock
-            self._handle = None
+        if self._descriptor is not None:
+            os.close(self._descriptor)  # closing drops the lock
+            self._descriptor = None
 
 
 def create_generation(config: Config) -> tuple[Path, FileIndex]:
-    """A new, empty generation beside the live one (not yet published)."""
-    config.index.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name[4:]) for p in config.index.glob("gen-*") if p.name[4:].isdigit()]
-    generation = config.index / f"gen-{max(numbers, default=0) + 1:06d}"
-    generation.mkdir()
-    settings = json.dumps(asdict(IndexSettings.of(config)), indent=2)
-    (generation / SETTINGS_FILE).write_text(settings + "\n")
-    (generation / READERS_FILE).touch()
-    return generation, whoosh_index.create_in(str(generation), build_schema(config.language))
+    """A new, empty generation beside the live one (not yet published).
+
+    On failure (a full disk, say) nothing of it is left behind; readers.lock is
+    written last, so a generation killed half-made is one the cleaner removes.
+    """
+    try:
+        config.index.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name[4:]) for p in config.index.glob("gen-*")
+                   if p.name[4:].isascii() and p.name[4:].isdigit()]
+        generation = config.index / f"gen-{max(numbers, default=0) + 1:06d}"
+        generation.mkdir()
+    except OSError as error:
+        raise write_failed(config.index, "create a new generation in", error) from error
+    try:
+        settings = json.dumps(asdict(IndexSettings.of(config)), indent=2) + "\n"
+        write_new_file(generation / SETTINGS_FILE, settings)
+        ix = whoosh_index.create_in(str(generation), build_schema(config.language))
+        write_new_file(generation / READERS_FILE, "")
+    except OSError as error:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise write_failed(config.index, "create a new generation in", error) from error
+    return generation, ix
 
 
 def publish(generation: Path) -> None:
-    """Make `generation` the live one with an atomic rename, then drop unused others."""
+    """Make `generation` the live one with an atomic rename, then drop unused others.
+
+    A failed write (a full disk) removes CURRENT.tmp and leaves CURRENT as it was.
+    """
     index_dir = generation.parent
     pending = index_dir / f"{CURRENT}.tmp"
-    with open(pending, "w") as handle:
-        handle.write(generation.name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(pending, index_dir / CURRENT)
+    try:
+        remove_entry(pending)  # left by a run killed here
+        write_new_file(pending, generation.name + "\n")
+        if (index_dir / CURRENT).is_dir() and not (index_dir / CURRENT).is_symlink():
+            shutil.rmtree(index_dir / CURRENT)  # damage that os.replace cannot overwrite
+        os.replace(pending, index_dir / CURRENT)
+    except OSError as error:
+        remove_entry(pending)
+        raise write_failed(index_dir, f"publish {generation.name} in", error) from error
     _fsync_dir(index_dir)
     remove_unused_generations(index_dir)
 
@@ -180,61 +235,77 @@ def remove_unused_generations(index_dir: Path) -> list[str]:
 
     Call with the write lock held: then a generation that is not live is
     either superseded or the leftover of a killed run, never one being built.
+    A damaged CURRENT names no live generation: all unleased ones go, and the
+    rebuild that follows publishes a new one. Links are removed, never followed.
     """
-    live = current_generation(index_dir)
+    for leftover in index_dir.glob("trash-*"):
+        remove_entry(leftover)
+    live = live_generation_or_none(index_dir)
     removed = []
     for other in sorted(index_dir.glob("gen-*")):
-        if other == live or not other.is_dir():
+        if other == live:
             continue
-        if _remove_if_unleased(other):
+        if other.is_symlink() or not other.is_dir():
+            remove_entry(other)
             removed.append(other.name)
-    for leftover in index_dir.glob("trash-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        elif _remove_if_unleased(other):
+            removed.append(other.name)
     return removed
 
 
 def _remove_if_unleased(generation: Path) -> bool:
     try:
-        handle = open(generation / READERS_FILE)
-    except FileNotFoundError:  # a build killed before it was set up
-        shutil.rmtree(generation, ignore_errors=True)
+        descriptor = os.open(generation / READERS_FILE, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if not isinstance(error, FileNotFoundError) and error.errno != errno.ELOOP:
+            return False  # cannot tell whether it is leased: a later run tries again
+        remove_entry(generation)  # a build killed before it was set up, or a damaged one
         return True
-    with handle:
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # a reader still uses it; a later run removes it
-        trash = generation.with_name(f"trash-{generation.name}")
-        os.rename(generation, trash)  # readers waiting on the lock then see it gone
-    shutil.rmtree(trash, ignore_errors=True)
+        trash = generation.with_name(f"trash-{generation.name}-{os.getpid()}-{time.time_ns()}")
+        try:
+            os.rename(generation, trash)  # readers waiting on the lock then see it gone
+        except OSError:
+            return False  # a later run tries again
+    finally:
+        os.close(descriptor)
+    remove_entry(trash)
     return True
 
 
 @contextmanager
 def write_lock(index_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """One writer at a time across processes; waits up to `timeout` seconds."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / LOCK_FILE, "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexLocked(
-                        f"Another seedsearch process is updating {index_dir} "
-                        f"(waited {timeout:g} s).",
-                        "Wait for it to finish, then run the command again.") from None
-                time.sleep(0.1)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(index_dir / LOCK_FILE,
+                             os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise write_failed(index_dir, "take the write lock of", error) from error
+    try:
+        _wait_for_lock(descriptor, index_dir, timeout)
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        os.close(descriptor)
 
 
-def disk_size(index_dir: Path) -> int:
-    generation = current_generation(index_dir)
-    if generation is None:
-        return 0
-    return sum(p.stat().st_size for p in generation.iterdir() if p.is_file())
+def _wait_for_lock(descriptor: int, index_dir: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise IndexLocked(
+                    f"Another seedsearch process is updating {index_dir} "
+                    f"(waited {timeout:g} s).",
+                    "Wait for it to finish, then run the command again.") from None
+            time.sleep(0.1)

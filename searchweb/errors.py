@@ -10,10 +10,11 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from indexer import IndexNotFound, InvalidSetting, SeedsearchError, SettingsMismatch
+from indexer import (IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchError,
+                     SettingsMismatch)
 
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
-          500: "Something went wrong", 503: "No index yet"}
+          500: "Something went wrong", 503: "Index unavailable"}
 
 
 class BadParameter(InvalidSetting):
@@ -39,7 +40,7 @@ def _http_error(error: HTTPException) -> tuple[Response | str, int]:
 
 def _library_error(error: SeedsearchError) -> tuple[Response | str, int]:
     message = str(error.args[0]) if error.args else str(error)
-    if isinstance(error, (IndexNotFound, SettingsMismatch)):
+    if isinstance(error, (IndexNotFound, IndexDamaged, SettingsMismatch)):
         return error_response(503, message, error.hint)
     if isinstance(error, InvalidSetting):
         return error_response(400, message, error.hint)

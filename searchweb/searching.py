@@ -6,6 +6,10 @@ not used: in 2.7.5 it reuses segment readers with their old deletion lists
 (an edited article would match both its old and new text) and even brings
 back segments a merge removed. A rebuild publishes a new generation, which is
 noticed here and opened in its place.
+
+A damaged index raises `IndexDamaged` on every request until it is rebuilt:
+nothing that failed to open is kept, so the rebuilt index is picked up at the
+next request without a restart.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from pathlib import Path
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from indexer import Config, open_index, open_searcher
-from indexer.store import current_generation
+from indexer import Config, open_searcher
+from indexer.store import current_generation, lease_index
 
 
 class SearchService:
@@ -30,12 +34,15 @@ class SearchService:
         self._searchers: dict[int, tuple[FileIndex, Searcher]] = {}
 
     def index(self) -> FileIndex:
-        """The live index; raises IndexNotFound / SettingsMismatch when it cannot be used."""
-        generation = current_generation(self.config.index)
+        """The live index; raises IndexNotFound / SettingsMismatch / IndexDamaged when
+        it cannot be used."""
+        live = current_generation(self.config.index)  # IndexDamaged for a damaged CURRENT
         with self._lock:
-            if self._index is None or generation != self._generation:
-                self._index = open_index(self.config)
-                self._generation = generation
+            if self._index is None or live != self._generation:
+                self._index = self._generation = None  # nothing half-opened is kept
+                index, lease = lease_index(self.config)
+                lease.release()
+                self._index, self._generation = index, lease.generation
             return self._index
 
     def searcher(self) -> Searcher:
@@ -43,16 +50,27 @@ class SearchService:
         index = self.index()
         thread = threading.get_ident()
         with self._lock:
-            held = self._searchers.get(thread)
+            held = self._searchers.pop(thread, None)
         if held is not None and held[0] is index and held[1].up_to_date():
             searcher = held[1]
         else:
             if held is not None:
                 held[1].close()
-            searcher = open_searcher(index)
+            searcher = self._open(index)
         with self._lock:
             self._searchers[thread] = (index, searcher)
         return searcher
+
+    def _open(self, index: FileIndex) -> Searcher:
+        """A checked searcher on `index`; on failure the index is dropped too, so the
+        next request opens the live one again from the start."""
+        try:
+            return open_searcher(index)
+        except Exception:
+            with self._lock:
+                if self._index is index:
+                    self._index = self._generation = None
+            raise
 
     def close(self) -> None:
         """Close every thread's searcher (when the app shuts down)."""

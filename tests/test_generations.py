@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -10,7 +12,7 @@ import threading
 from indexer import open_searcher, search, sync
 from indexer.cli import cli
 from indexer.searching import reading
-from indexer.store import CURRENT, current_generation, lease_index, write_lock
+from indexer.store import CURRENT, create_generation, current_generation, lease_index, write_lock
 
 from .conftest import ROOT, SEED_ID
 
@@ -97,3 +99,60 @@ def test_second_index_process_runs_once_the_first_is_done(seed_config):
     holder.stdout.close()
     assert done.returncode == 0, done.stderr
     assert "1 unchanged" in done.stderr
+
+
+STORE_STEP = """
+import sys
+from pathlib import Path
+from indexer import Config
+from indexer.errors import IndexWriteFailed
+from indexer.store import create_generation, publish
+config = Config(corpus=Path(sys.argv[1]), index=Path(sys.argv[2]))
+try:
+    create_generation(config) if sys.argv[3] == "create" else publish(config.index / sys.argv[3])
+except IndexWriteFailed as error:
+    print(error)
+    sys.exit(3)
+"""
+
+
+def run_with_no_room(config, step: str) -> subprocess.CompletedProcess:
+    """Run a store step in a process that may not grow any file (RLIMIT_FSIZE 0: every
+    write fails, as on a full disk, with EFBIG instead of ENOSPC)."""
+    def no_room() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+    return subprocess.run([sys.executable, "-c", STORE_STEP, str(config.corpus),
+                           str(config.index), step], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, preexec_fn=no_room,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def listing(config) -> list[str]:
+    return sorted(p.name for p in config.index.iterdir())
+
+
+def test_a_generation_that_cannot_be_written_leaves_nothing_behind(seed_config):
+    before = listing(seed_config)
+    failed = run_with_no_room(seed_config, "create")
+    assert failed.returncode == 3, failed.stderr
+    assert "Could not create a new generation in" in failed.stdout
+    assert "The index is as it was before" in failed.stdout
+    assert listing(seed_config) == before
+    with reading(seed_config) as searcher:
+        assert searcher.doc_count() == 1
+
+
+def test_a_switch_that_cannot_be_written_leaves_current_as_it_was(seed_config):
+    pointer = (seed_config.index / CURRENT).read_bytes()
+    generation, _ = create_generation(seed_config)  # built, not yet published
+    failed = run_with_no_room(seed_config, generation.name)
+    assert failed.returncode == 3, failed.stderr
+    assert f"Could not publish {generation.name} in" in failed.stdout
+    assert (seed_config.index / CURRENT).read_bytes() == pointer
+    assert not (seed_config.index / "CURRENT.tmp").exists()
+    with reading(seed_config) as searcher:
+        assert searcher.doc_count() == 1
+    sync(seed_config)  # the next run removes the unpublished generation
+    assert generations(seed_config) == [current_generation(seed_config.index).name]

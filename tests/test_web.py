@@ -23,7 +23,8 @@ from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID
 
 SEED_TITLE = "Putting an end to Mexico's drug war?"
 CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
-                 "filters", "facets", "timeline"}  # the last three added by facets, unbroken
+                 "filters", "facets", "timeline",  # these three added by facets, unbroken
+                 "partial"}  # added with the time budget: true when it ran out
 HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet", "duplicates"}
 HTML_PAGES = ["/", "/search?q=harbour", "/search?q=harbour&page=2", "/search?q=harbur",
               '/search?q="unclosed', f"/doc/{SEED_ID}", "/doc/hostile.txt?q=harbour",
@@ -356,7 +357,7 @@ def no_index_client(tmp_path: Path):
 
 def test_no_index_yet_is_a_503_page_saying_how_to_build_it(no_index_client):
     text, page = get_page(no_index_client, "/search?q=x", status=503)
-    assert "No index yet" in text and "seedsearch index" in text
+    assert "Index unavailable" in text and "seedsearch index" in text
     assert page.find("form", role="search") and page.find("link", rel="stylesheet")
 
 
@@ -415,7 +416,8 @@ def test_opensearch_description(client):
     root = ET.fromstring(response.data)
     namespace = "{http://a9.com/-/spec/opensearch/1.1/}"
     templates = {url.get("type"): url.get("template") for url in root.iter(f"{namespace}Url")}
-    assert templates["text/html"] == "http://localhost/search?q={searchTerms}"
+    # on the configured public address (by default the one `serve` listens on), not the Host
+    assert templates["text/html"] == "http://127.0.0.1:8000/search?q={searchTerms}"
     assert "{searchTerms}" in templates["application/json"]
 
 

@@ -1,0 +1,217 @@
+"""The small files of an index folder, read and written defensively.
+
+`CURRENT` names the live generation and each generation's `settings.json`
+says what it was built with. Both are read through `read_small_file`: a
+bounded read of a regular file, never through a symbolic link, so a damaged
+or hostile index folder cannot make seedsearch read a huge file, block on a
+pipe, or follow a name out of the index folder. Anything wrong is an
+`IndexDamaged` naming the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .errors import IndexDamaged, IndexWriteFailed
+from .schema import SCHEMA_VERSION
+
+CURRENT = "CURRENT"
+SETTINGS_FILE = "settings.json"
+LOCK_FILE = "write.lock"
+READERS_FILE = "readers.lock"
+GENERATION_NAME = re.compile(r"gen-[0-9]{6,20}")  # as create_generation names them
+POINTER_LIMIT = 256  # bytes read of CURRENT: a generation's name and a newline
+SETTINGS_LIMIT = 4096  # bytes read of settings.json
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """What an index was built with; a different value means a rebuild."""
+
+    schema_version: int
+    language: str
+
+    @classmethod
+    def of(cls, config: Config) -> "IndexSettings":
+        return cls(schema_version=SCHEMA_VERSION, language=config.language)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation's folder, as `CURRENT` names it (only ever a complete one).
+
+    None when there is no `CURRENT` or the folder it names is gone (a rebuild
+    may have just replaced it); IndexDamaged when `CURRENT` is not the name of
+    a generation folder directly inside `index_dir`, so nothing is ever read
+    or written outside the index folder. Whoosh's `exists_in` is not used: it
+    opens the index, and can fail while a commit swaps the table of contents.
+    """
+    name = current_name(index_dir)
+    if name is None:
+        return None
+    generation = index_dir / name
+    if generation.is_symlink():
+        raise IndexDamaged(f"{index_dir / CURRENT} is damaged: it names {name}, a symbolic "
+                           "link, not a generation of this index.")
+    if not generation.exists():
+        return None
+    if not generation.is_dir():
+        raise IndexDamaged(f"{index_dir / CURRENT} is damaged: it names {name}, which is "
+                           "not a folder.")
+    return generation
+
+
+def current_name(index_dir: Path) -> str | None:
+    """The generation name `CURRENT` holds (checked); None when there is no `CURRENT`."""
+    pointer = index_dir / CURRENT
+    data = read_small_file(pointer, POINTER_LIMIT)
+    return None if data is None else _generation_name(pointer, data)
+
+
+def live_generation_or_none(index_dir: Path) -> Path | None:
+    """`current_generation` for writers: a damaged `CURRENT` means no live generation,
+    so a rebuild publishes a new one and the cleaner removes the others."""
+    try:
+        return current_generation(index_dir)
+    except IndexDamaged:
+        return None
+
+
+def _generation_name(pointer: Path, data: bytes) -> str:
+    if len(data) > POINTER_LIMIT:
+        raise IndexDamaged(f"{pointer} is damaged: it is over {POINTER_LIMIT} bytes long, "
+                           "not the name of a generation.")
+    text = data.decode("utf-8", errors="replace").strip()
+    if not text:
+        raise IndexDamaged(f"{pointer} is damaged: it is empty, where it should name the "
+                           "live generation.")
+    if not GENERATION_NAME.fullmatch(text):
+        shown = repr(text[:60] + ("…" if len(text) > 60 else ""))
+        raise IndexDamaged(f"{pointer} is damaged: it names {shown}, not a generation of "
+                           "this index.")
+    return text
+
+
+def read_small_file(path: Path, limit: int) -> bytes | None:
+    """Up to `limit` + 1 bytes of a small file of the index; None when there is none.
+
+    Never follows a symbolic link and never blocks on a pipe or device: a file
+    of the index is a regular file, or the index is damaged.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        descriptor = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise unreadable(path, error) from error
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise IndexDamaged(f"{path} is damaged: it is not a file.")
+        return os.read(descriptor, limit + 1)
+    except OSError as error:
+        raise unreadable(path, error) from error
+    finally:
+        os.close(descriptor)
+
+
+def unreadable(path: Path, error: OSError) -> IndexDamaged:
+    """What an index file that cannot be opened says about the index."""
+    if error.errno == errno.ELOOP:
+        return IndexDamaged(f"{path} is damaged: it is a symbolic link.")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return IndexDamaged(f"{path} cannot be read: {error.strerror}.",
+                            "Check that this user may read the index folder.")
+    return IndexDamaged(f"{path} cannot be read: {error.strerror or error}.")
+
+
+def read_settings(generation: Path) -> IndexSettings | None:
+    """What a generation was built with; None when that cannot be told (a writer
+    then rebuilds)."""
+    try:
+        return settings_of(generation)
+    except IndexDamaged:
+        return None
+
+
+def settings_of(generation: Path) -> IndexSettings:
+    """What a generation was built with, or IndexDamaged saying what is wrong."""
+    path = generation / SETTINGS_FILE
+    data = read_small_file(path, SETTINGS_LIMIT)
+    if data is None:
+        raise IndexDamaged(f"{path} is missing: what the index was built with is unknown.")
+    if len(data) > SETTINGS_LIMIT:
+        raise IndexDamaged(f"{path} is damaged: it is over {SETTINGS_LIMIT} bytes long.")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise IndexDamaged(f"{path} is damaged: it is not JSON.") from None
+    if not (isinstance(raw, dict) and type(raw.get("schema_version")) is int
+            and isinstance(raw.get("language"), str)):
+        raise IndexDamaged(f"{path} is damaged: it does not hold a schema_version number "
+                           "and a language name.")
+    return IndexSettings(schema_version=raw["schema_version"], language=raw["language"])
+
+
+def open_lock_file(path: Path) -> int:
+    """A lock file opened for writing (created when missing: indexes built before
+    leases existed have none), or for reading where writing is not allowed."""
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+    return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+def write_new_file(path: Path, text: str) -> None:
+    """Write a file that must not exist yet (never through a link), fsynced."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(path, flags, 0o644), "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_failed(index_dir: Path, action: str, error: OSError) -> IndexWriteFailed:
+    """A write that failed, with what to do about it (free space, permissions)."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        hint = "Free some disk space, then run the command again."
+    elif error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "Run it as a user who may write the index folder, or choose another --index."
+    else:
+        hint = "Run the command again."
+    return IndexWriteFailed(f"Could not {action} {index_dir}: {reason}. The index is as it "
+                            "was before.", hint)
+
+
+def remove_entry(path: Path) -> None:
+    """Remove a file, link or folder, whatever is there (nothing when nothing is)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def generation_size(generation: Path) -> int:
+    """Bytes on disk of a generation's files."""
+    total = 0
+    with os.scandir(generation) as entries:
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False):
+                    total += entry.stat(follow_symlinks=False).st_size
+            except FileNotFoundError:
+                continue
+    return total
