@@ -16,7 +16,12 @@ from .searching import SearchService
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The Flask app. `config` may set corpus, index and language (else the environment).
 
-    Other keys go to Flask's own config (TESTING, say).
+    Other keys go to Flask's own config (TESTING, say), and seedsearch's own:
+    SEEDSEARCH_ALLOWED_HOSTS (the Host names answered; default: loopback names
+    plus the SEEDSEARCH_ALLOWED_HOSTS environment variable), SEEDSEARCH_PUBLIC_URL
+    (the origin absolute links are built on; default: that variable, else
+    http://127.0.0.1:8000) and SEEDSEARCH_WATCHER (the `indexer.watch.WatcherHealth`
+    of a watcher, reported by /healthz).
     """
     config = dict(config or {})
     settings = load_config({name: config.pop(name, None) for name in SETTINGS_BY_NAME})

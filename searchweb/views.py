@@ -18,9 +18,10 @@ from indexer.similar import similar_to
 from indexer.suggest import completions
 from indexer.facets import Filters
 from indexer.results import SearchResults, Snippet
-from indexer.searching import MAX_PAGE, MAX_PER_PAGE
+from indexer.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
 
 from .errors import BadParameter
+from .health import watcher_report
 from .searching import SearchService
 
 bp = Blueprint("seedsearch", __name__)
@@ -29,7 +30,10 @@ PER_PAGE = 10
 FEED_ENTRIES = 20
 SIMILAR = 5  # "more like this" on an article's page
 SUGGESTIONS = 5  # of each kind, as you type
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# ASCII digits only: str.isdigit() and int() also take "²", "①", "١" and full-width
+# digits, and \d matches any Unicode digit.
+NUMBER = re.compile(r"[0-9]{1,7}")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def service() -> SearchService:
@@ -49,13 +53,22 @@ def query_param() -> str:
     return text.strip()
 
 
+def whole_number(raw: str, lowest: int, highest: int) -> int | None:
+    """`raw` as a number written in ASCII digits within the bounds, else None."""
+    if not NUMBER.fullmatch(raw):
+        return None
+    number = int(raw)
+    return number if lowest <= number <= highest else None
+
+
 def int_param(name: str, default: int, highest: int) -> int:
     raw = request.args.get(name, "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= highest:
+    number = whole_number(raw, 1, highest)
+    if number is None:
         raise BadParameter(f"{name} must be a whole number from 1 to {highest}, not {raw[:20]!r}.")
-    return int(raw)
+    return number
 
 
 def sort_param() -> str:
@@ -71,14 +84,14 @@ def filters_param() -> Filters:
     if section is not None and len(section) > MAX_QUERY_CHARS:
         raise BadParameter(f"section is too long: at most {MAX_QUERY_CHARS} characters.")
     year_text = request.args.get("year", "")
-    if year_text and not (year_text.isdigit() and 1 <= int(year_text) <= 9999):
+    year = whole_number(year_text, 1, 9999) if year_text else None
+    if year_text and year is None:
         raise BadParameter(f"year must be a year such as 2013, not {year_text[:20]!r}.")
     month = request.args.get("month", "") or None
     if month is not None and not MONTH.fullmatch(month):
         raise BadParameter(f"month must be written YYYY-MM, such as 2013-05, not {month[:20]!r}.")
     source = request.args.get("source", "").strip()[:MAX_QUERY_CHARS] or None
-    return Filters(section=section, year=int(year_text) if year_text else None, month=month,
-                   source=source)
+    return Filters(section=section, year=year, month=month, source=source)
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,8 @@ def search_page() -> str:
     results = run_search(wanted, PER_PAGE)
     return render_template("search.html", query=wanted.text, results=results, sort=wanted.sort,
                            sorts=SORTS, link=results_link(wanted.text, wanted.sort,
-                                                          wanted.filters))
+                                                          wanted.filters),
+                           max_results=MAX_RESULTS)
 
 
 def results_link(query: str, sort: str, filters: Filters) -> Callable[..., str]:
@@ -185,9 +199,9 @@ def feed() -> Response:
     if results is None:
         raise BadParameter("q is required: /feed?q=words")
     updated = max((hit.date for hit in results.hits if hit.date), default=None)
+    feed_id = external_url("seedsearch.feed", q=wanted.text, **wanted.filters.to_json())
     body = render_template("feed.xml", query=wanted.text, results=results,
-                           updated=atom_time(updated), atom_time=atom_time,
-                           feed_id=request.url)
+                           updated=atom_time(updated), atom_time=atom_time, feed_id=feed_id)
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -199,6 +213,21 @@ def atom_time(when: datetime | None) -> str:
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@bp.app_template_global()
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL on the configured public address, never on the request's Host
+    (which a client chooses: it must not end up in links others follow)."""
+    return current_app.config["SEEDSEARCH_PUBLIC_URL"] + url_for(endpoint, **values)
+
+
 @bp.get("/healthz")
-def health() -> Response:
-    return jsonify({"status": "ok", "documents": service().searcher().doc_count()})
+def health() -> Response | tuple[Response, int]:
+    """Whether this server can answer: its index, and its watcher when it has one."""
+    watcher = current_app.config.get("SEEDSEARCH_WATCHER")
+    healthy, said = watcher_report(watcher) if watcher is not None else (True, None)
+    if not healthy:
+        return jsonify({"status": "unhealthy", "watcher": said}), 503
+    body: dict[str, Any] = {"status": "ok", "documents": service().searcher().doc_count()}
+    if said is not None:
+        body["watcher"] = said
+    return jsonify(body)

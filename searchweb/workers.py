@@ -19,14 +19,11 @@ import threading
 import time
 from typing import Callable
 
-import waitress
 from flask import Flask
 
+from .server import create_server
+
 PARENT_CHECK_SECONDS = 1.0
-# Every route is a GET: a request body is refused at once rather than awaited,
-# and a client that stops sending is dropped after CHANNEL_TIMEOUT seconds.
-LIMITS = {"max_request_body_size": 64 * 1024, "max_request_header_size": 64 * 1024,
-          "channel_timeout": 30}
 
 
 def can_fork() -> bool:
@@ -75,7 +72,7 @@ def _fork_worker(sock: socket.socket, make_app: Callable[[], Flask], threads: in
 
 def _serve(sock: socket.socket, make_app: Callable[[], Flask], threads: int) -> int:
     app = make_app()
-    server = waitress.create_server(app, sockets=[sock], threads=threads, **LIMITS)
+    server = create_server(app, sock, threads)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -128,20 +128,21 @@ def status(answer: bytes) -> int:
 
 MALFORMED = {
     "garbage request line": b"NOT A REQUEST\r\n\r\n",
-    "invalid UTF-8 in the query": b"GET /search?q=%ff%fe%80 HTTP/1.1\r\nHost: x\r\n"
+    "invalid UTF-8 in the query": b"GET /search?q=%ff%fe%80 HTTP/1.1\r\nHost: localhost\r\n"
                                   b"Connection: close\r\n\r\n",
-    "raw invalid UTF-8 in the path": b"GET /doc/\xff\xfe HTTP/1.1\r\nHost: x\r\n"
+    "raw invalid UTF-8 in the path": b"GET /doc/\xff\xfe HTTP/1.1\r\nHost: localhost\r\n"
                                      b"Connection: close\r\n\r\n",
-    "a 1 MB header": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 2**20 +
+    "a 1 MB header": b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"a" * 2**20 +
                      b"\r\nConnection: close\r\n\r\n",
-    "a 100 KB URL": b"GET /search?q=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n"
+    "a 100 KB URL": b"GET /search?q=" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: localhost\r\n"
                     b"Connection: close\r\n\r\n",
-    "a body that never comes": b"POST /api/search HTTP/1.1\r\nHost: x\r\n"
+    "a body that never comes": b"POST /api/search HTTP/1.1\r\nHost: localhost\r\n"
                                b"Content-Length: 999999999\r\nConnection: close\r\n\r\nabc",
-    "a bad Content-Length": b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n"
+    "a bad Content-Length": b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: -5\r\n"
                             b"Connection: close\r\n\r\n",
     "HTTP/0.9": b"GET /\r\n\r\n",
-    "a NUL in the path": b"GET /search?q=a\x00b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    "a NUL in the path": b"GET /search?q=a\x00b HTTP/1.1\r\nHost: localhost\r\n"
+                         b"Connection: close\r\n\r\n",
 }
 
 
