@@ -1,13 +1,15 @@
 """The `seedsearch` command: index a folder of articles and search it.
 
 Results go to stdout; progress, warnings and notices to stderr. Library errors
-become `click.ClickException`s that say what to run next.
+become `click.ClickException`s that say what to run next. Every piece of text
+that comes from the corpus or the command line is passed through
+`terminal.safe` before it is styled and printed, so the only control
+sequences that reach the terminal are our own colours.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sys
@@ -23,13 +25,16 @@ from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .info import index_info
-from .facets import Facets, Filters
-from .results import SearchResults
+from .facets import Filters
 from .similar import similar
-from .searching import MAX_PAGE, MAX_PER_PAGE, SORTS, reading, search
+from .searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS, SORTS, reading, search
 from .store import LOCK_TIMEOUT
 from .sync import SyncReport, sync
+from .terminal import (AsciiFloat, AsciiInt, Warnings, format_results, format_timeline,
+                       json_text, progress_bar, safe)
 from .watch import follow
+
+MAX_LOCK_TIMEOUT = 24 * 3600.0  # a day; `inf` and `nan` used to mean "wait forever"
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -56,7 +61,19 @@ def library_errors() -> Iterator[None]:
     try:
         yield
     except SeedsearchError as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(safe(str(error))) from error
+
+
+@contextmanager
+def safe_click_errors() -> Iterator[None]:
+    """Make click's own error messages safe to print: "No such option: …" and
+    "No such command …" echo what was typed as it was typed."""
+    try:
+        yield
+    except click.ClickException as error:
+        # Final only in click's type hints: a plain attribute that show() reads.
+        error.message = safe(error.message)  # type: ignore[misc]
+        raise
 
 
 class PluginGroup(click.Group):
@@ -80,6 +97,16 @@ class PluginGroup(click.Group):
             command = self._plugins()[name].load()
         return command
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        with safe_click_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Also where a command's own options are parsed, and its errors raised."""
+        with safe_click_errors():
+            return super().invoke(ctx)
+
 
 @click.group(cls=PluginGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="seedsearch")
@@ -90,11 +117,13 @@ def cli() -> None:
 @cli.command("index")
 @settings_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating it.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or warnings, only the summary.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar or warnings: the summary, and any source not read to its end.")
 @click.option("--verbose", "-v", is_flag=True, help="Say what the run is doing, step by step.")
-@click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True, type=click.FloatRange(0),
+@click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True,
+              type=AsciiFloat(0, MAX_LOCK_TIMEOUT),
               help="Seconds to wait for another seedsearch process updating the index.")
-@click.option("--procs", default=None, type=click.IntRange(1, 64),
+@click.option("--procs", default=None, type=AsciiInt(1, 64),
               help="Processes building a new index [default: one per core; one for "
                    "fewer than 2,000 articles]. Updates use one.")
 def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
@@ -102,12 +131,17 @@ def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
     """Build the index, or bring it in step with the corpus."""
     def stage(name: str) -> None:
         if verbose:
-            click.echo(f"{name}…", err=True)
+            click.echo(safe(f"{name}…"), err=True)
 
-    with _progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        report = sync(config, rebuild=rebuild, warn=_warner(quiet), progress=progress,
+    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
+        warnings = Warnings(quiet)
+        report = sync(config, rebuild=rebuild, warn=warnings, progress=progress,
                       stage=stage, lock_timeout=lock_timeout, procs=procs)
-    click.echo(_summary(config, report), err=True)
+    warnings.report(_summary(config, report), report.incomplete)
+    if report.incomplete:  # an exit status of 0 would tell scripts all was indexed
+        raise click.ClickException(
+            "Could not read every source; their articles were kept as they were.\n"
+            "Fix them and run seedsearch index again.")
 
 
 @cli.command("watch")
@@ -115,10 +149,16 @@ def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
 @click.option("--quiet", "-q", is_flag=True, help="Only the summary of each sync.")
 def watch_command(config: Config, quiet: bool) -> None:
     """Keep the index in step with the corpus as files change (Ctrl+C to stop)."""
-    click.echo(f"Watching {config.corpus} (Ctrl+C to stop)", err=True)
+    click.echo(safe(f"Watching {config.corpus} (Ctrl+C to stop)"), err=True)
     try:
-        follow(config, lambda report: click.echo(_summary(config, report), err=True),
-               warn=_warner(quiet))
+        # A source not read to its end is reported, and watching goes on: the
+        # next change to it (a fixed file) brings another sync.
+        warnings = Warnings(quiet)
+
+        def on_sync(report: SyncReport) -> None:
+            warnings.report(_summary(config, report), report.incomplete)
+
+        follow(config, on_sync, warn=warnings)
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
 
@@ -148,10 +188,10 @@ def eval_command(corpus: Path, queries: Path, qrels: Path, index_dir: Path | Non
     if run_out:
         write_trec_run(report.run, run_out)
     if as_json:
-        click.echo(json.dumps(report.to_json()))
+        click.echo(json_text(report.to_json()))
         return
     for name, value in report.metrics.items():
-        click.echo(f"{name:>10}  {value:.4f}")
+        click.echo(f"{safe(name, one_line=True):>10}  {value:.4f}")
     click.echo(f"{'queries':>10}  {report.queries}")
     click.echo(f"index {report.index_seconds:.1f} s, search {report.search_seconds:.1f} s",
                err=True)
@@ -165,54 +205,27 @@ def eval_index_dir(corpus: Path) -> Path:
     return Path(".seedsearch") / "eval" / f"{name}-{digest}"
 
 
-def _warner(quiet: bool) -> Callable[[str], None]:
-    def warn(message: str) -> None:
-        if not quiet:
-            click.echo(f"warning: {message}", err=True)
-    return warn
-
-
 def _summary(config: Config, report: SyncReport) -> str:
     return f"{'Built' if report.rebuilt else 'Updated'} {config.index}: {report.summary()}"
-
-
-@contextmanager
-def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    bar = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 @cli.command("search")
 @settings_options
 @click.argument("words", nargs=-1, required=True)
-@click.option("--limit", "-n", default=10, show_default=True,
-              type=click.IntRange(1, MAX_PER_PAGE), help="Results per page.")
-@click.option("--page", "-p", default=1, show_default=True, type=click.IntRange(1, MAX_PAGE),
-              help="Which page of results.")
+@click.option("--limit", "-n", default=10, show_default=True, type=AsciiInt(1, MAX_PER_PAGE),
+              help=f"Results per page; --page × --limit may not pass {MAX_RESULTS:,}.")
+@click.option("--page", "-p", default=1, show_default=True, type=AsciiInt(1, MAX_PAGE),
+              help=f"Which page of results; only the first {MAX_RESULTS:,} results can be "
+                   "paged to (--page × --limit at most that).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--section", help="Only articles of this section (exactly as listed in facets).")
-@click.option("--year", type=click.IntRange(1, 9999), help="Only articles of this year.")
+@click.option("--year", type=AsciiInt(1, 9999), help="Only articles of this year.")
 @click.option("--month", callback=lambda ctx, param, value: _month(value),
               help="Only articles of this month, written YYYY-MM.")
 @click.option("--source", help="Only articles from this source (site), as listed in facets.")
 @click.option("--timeline", is_flag=True, help="Also print how many articles match per period.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-@click.option("--no-color", is_flag=True, envvar="NO_COLOR",
+@click.option("--no-color", is_flag=True,
               help="No colour or bold, even on a terminal (also NO_COLOR).")
 def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
                    section: str | None, year: int | None, month: str | None,
@@ -223,74 +236,54 @@ def search_command(config: Config, words: tuple[str, ...], limit: int, page: int
     with reading(config) as searcher:
         results = search(searcher, text, page=page, per_page=limit, sort=sort,
                          language=config.language, filters=filters)
-    if results.notice:
-        click.echo(f"note: {results.notice}", err=True)
+    if results.notice:  # also when a deadline cut the search short (results.partial)
+        click.echo(f"note: {safe(results.notice)}", err=True)
     if as_json:
-        click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+        click.echo(json_text(results.to_json()))
         return
-    color = False if no_color or os.environ.get("NO_COLOR") else None
+    color = _color(no_color)
     click.echo(format_results(results), color=color)
     if timeline and results.facets:
-        click.echo("\n" + format_timeline(results.facets))
+        click.echo("\n" + format_timeline(results.facets), color=color)
+
+
+def _color(no_color: bool) -> bool | None:
+    """False to strip our styling; None lets click decide (colour on a terminal only).
+
+    NO_COLOR is read here, not as the flag's envvar: any non-empty value means
+    no colour (no-color.org), where click's flag would refuse NO_COLOR=yes-please.
+    """
+    return False if no_color or os.environ.get("NO_COLOR") else None
 
 
 @cli.command("similar")
 @settings_options
 @click.argument("doc_id", metavar="ID")
-@click.option("--limit", "-n", default=10, show_default=True,
-              type=click.IntRange(1, MAX_PER_PAGE), help="How many articles.")
+@click.option("--limit", "-n", default=10, show_default=True, type=AsciiInt(1, MAX_PER_PAGE),
+              help="How many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-def similar_command(config: Config, doc_id: str, limit: int, as_json: bool) -> None:
+@click.option("--no-color", is_flag=True,
+              help="No colour or bold, even on a terminal (also NO_COLOR).")
+def similar_command(config: Config, doc_id: str, limit: int, as_json: bool,
+                    no_color: bool) -> None:
     """Articles like the one with this ID (more like this), the article itself left out."""
     with reading(config) as searcher:
         results = similar(searcher, doc_id, per_page=limit)
     if results is None:
         raise click.ClickException(f"There is no article with the id {doc_id!r}. "
                                    "Find ids with: seedsearch search WORDS")
+    if results.notice:  # a monstrous article's words were taken from its head only
+        click.echo(f"note: {safe(results.notice)}", err=True)
     if as_json:
-        click.echo(json.dumps(results.to_json(), ensure_ascii=False))
+        click.echo(json_text(results.to_json()))
     else:
-        click.echo(format_results(results))
+        click.echo(format_results(results), color=_color(no_color))
 
 
 def _month(value: str | None) -> str | None:
-    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+    if value is not None and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", value):
         raise click.BadParameter(f"write it YYYY-MM, such as 2013-05, not {value!r}.")
     return value
-
-
-def format_timeline(facets: Facets, width: int = 40) -> str:
-    """A text histogram: one line per year (or month), bars scaled to the busiest."""
-    if not facets.timeline:
-        return "No dated articles match."
-    top = max(bar.count for bar in facets.timeline) or 1
-    lines = [f"Matching articles by {facets.timeline_unit}:"]
-    for bar in facets.timeline:
-        length = round(width * bar.count / top)
-        lines.append(f"{bar.value:>7} {'█' * length}{'▏' if bar.count and not length else ''}"
-                     f" {bar.count}")
-    return "\n".join(lines)
-
-
-def format_results(results: SearchResults) -> str:
-    """The results as terminal text; matched words in bold yellow (stripped when piped)."""
-    if not results.total:
-        lines = [f"No results for {results.query!r}."]
-        if results.suggestion:
-            lines.append(f"Did you mean: {click.style(results.suggestion, bold=True)}?")
-        return "\n".join(lines)
-    noun = "result" if results.total == 1 else "results"
-    lines = [f"{results.total} {noun} for {results.query!r} ({results.took_ms:.1f} ms)"
-             + (f", page {results.page} of {results.pages}" if results.pages > 1 else "")]
-    if not results.hits:
-        lines.append(f"Page {results.page} is past the last page ({results.pages}).")
-    for hit in results.hits:
-        facts = " · ".join(part for part in (
-            hit.date.strftime("%Y-%m-%d") if hit.date else None, hit.section, hit.id) if part)
-        lines += ["", f"{hit.rank:>3}. {click.style(hit.title, bold=True)}",
-                  f"     {click.style(facts, dim=True)}",
-                  f"     {hit.snippet.render(_highlight)}"]
-    return "\n".join(lines)
 
 
 @cli.command("info")
@@ -300,14 +293,10 @@ def info_command(config: Config, as_json: bool) -> None:
     """Show what the index holds."""
     info = index_info(config)
     if as_json:
-        click.echo(json.dumps(info.to_json(), ensure_ascii=False))
+        click.echo(json_text(info.to_json()))
         return
     for name, value in info.to_json().items():
-        click.echo(f"{name.replace('_', ' '):>15}: {value}")
-
-
-def _highlight(word: str) -> str:
-    return click.style(word, fg="yellow", bold=True)
+        click.echo(f"{name.replace('_', ' '):>15}: {safe(str(value), one_line=True)}")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,12 +78,17 @@ def load_qrels(path: Path) -> list[ir_measures.Qrel]:
     with _open_text(path) as lines:
         for number, line in enumerate(lines, start=1):
             parts = line.split()
-            if not parts or (number == 1 and not parts[-1].lstrip("-").isdigit()):
+            if not parts or (number == 1 and not _is_grade(parts[-1])):
                 continue
-            if len(parts) not in (3, 4) or not parts[-1].lstrip("-").isdigit():
+            if len(parts) not in (3, 4) or not _is_grade(parts[-1]):
                 raise EvalInputError(f"{path.name}:{number}: not a qrels line: {line.strip()!r}")
             qrels.append(ir_measures.Qrel(parts[0], parts[-2], int(parts[-1])))
     return qrels
+
+
+def _is_grade(text: str) -> bool:
+    """A relevance grade: ASCII digits, maybe negative (int() also takes "²" and "١")."""
+    return re.fullmatch(r"-?[0-9]{1,6}", text) is not None
 
 
 def rank(searcher: Searcher, queries: dict[str, str], depth: int = RUN_DEPTH,
