@@ -1,11 +1,12 @@
 """The worst requests we can construct, and normal searches while hostile clients attack.
 
     python -m bench.hostile --corpus ../shared/corpora/reuters21578/corpus.jsonl.gz \
-        [--seconds 30] [--times 3] [--monster] [--only worst|load]
+        [--seconds 30] [--times 3] [--workers N] [--monster] [--only worst|load]
 
 Builds the corpus's index once under `.seedsearch/bench/hostile/` (later runs
-reuse it), starts a real `seedsearch serve` (one process, its default 4
-threads) on a free loopback port, then:
+reuse it), starts a real `seedsearch serve` (its default 8 threads; one
+process for the worst cases, --workers, default one per core as a deployment
+would run it, for the load) on a free loopback port, then:
 
 1. Worst cases: each hostile request (deep pages, the commonest words, 64 fresh
    unknown words, 40-character words, 500 characters of operators, every date,
@@ -49,6 +50,7 @@ from . import machine_line, print_figures
 from .attack import (HOSTILE_ANSWERS, IDLE_SOCKETS, Tally, attack,  # noqa: F401
                      load_verdict)
 from .corpus import CACHE
+from .web import WORKERS
 from .exchange import (Answer, Case, Connection, Param, elapsed_ms, fresh,  # noqa: F401
                        random_words)
 
@@ -56,7 +58,7 @@ WORST_MS = 2000.0  # the issue's target for the worst request on Reuters
 WORST_TIMEOUT = 10.0  # a worst case unanswered by then is reported as "no answer"
 MONSTER_ID = "hostile-monster"
 EVERYTHING = "date:[1900 to 2100]"  # every dated article
-Server = Callable[[], ContextManager[int]]  # starts a server, yields its port, stops it
+Server = Callable[..., ContextManager[int]]  # starts a server (workers=N), yields its port
 
 
 # --- corpus and index --------------------------------------------------------------------------
@@ -107,11 +109,12 @@ def longest_article(corpus: Path) -> str:
 
 
 @contextmanager
-def serving(corpus: Path, index: Path) -> Iterator[int]:
-    """A real `seedsearch serve` (one process, 4 threads by default) on a free port: its port."""
+def serving(corpus: Path, index: Path, workers: int = 1) -> Iterator[int]:
+    """A real `seedsearch serve` (`workers` processes, 8 threads each by default) on a
+    free port: its port."""
     from .web import served
 
-    with served(corpus, index, workers=1) as base:
+    with served(corpus, index, workers=workers) as base:
         yield urllib.parse.urlsplit(base).port or 80
 
 
@@ -259,14 +262,14 @@ def run_worst(server: Server, longest: str, monster: bool, times: int,
 
 
 def run_load(server: Server, corpus: Path, seconds: float, idle: int, rng: random.Random,
-             hostile: bool = True) -> bool:
+             hostile: bool = True, workers: int = 1) -> bool:
     from .queries import title_queries
 
     normal = [Case("", "/api/search", {"q": q, "page": 1, "per_page": 10}).path()
               for q in title_queries(corpus, 500)]
-    with server() as port:
+    with server(workers=workers) as port:
         figures = attack(port, normal, seconds, rng, idle=idle, hostile=hostile)
-    print_figures(figures)
+    print_figures({"server_processes": workers, **figures})
     missed = load_verdict(figures)
     print("Load under attack: " + ("; ".join(missed) if missed else "every target met"))
     return not missed
@@ -280,6 +283,8 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=IDLE_SOCKETS, help="idle sockets held")
     parser.add_argument("--monster", action="store_true", help="add a 2 MB, 230,000-word article")
     parser.add_argument("--only", choices=("worst", "load"), help="run one part only")
+    parser.add_argument("--workers", type=int, default=WORKERS,
+                        help="server processes for the load (seedsearch serve --workers)")
     parser.add_argument("--calm", action="store_true",
                         help="load with normal clients only (and --idle sockets): a reference")
     args = parser.parse_args()
@@ -290,7 +295,8 @@ def main() -> None:
     if args.only != "load":
         ok = run_worst(server, longest_article(args.corpus), args.monster, args.times, rng)
     if args.only != "worst":
-        ok = run_load(server, corpus, args.seconds, args.idle, rng, not args.calm) and ok
+        ok = run_load(server, corpus, args.seconds, args.idle, rng, not args.calm,
+                      args.workers) and ok
     sys.exit(0 if ok else 1)
 
 

@@ -100,7 +100,7 @@ class SearchResults:
             "query": self.query, "total": self.total, "page": self.page,
             "per_page": self.per_page, "took_ms": round(self.took_ms, 2),
             "suggestion": self.suggestion, "hits": [hit.to_json() for hit in self.hits],
-            "filters": self.filters.to_json(), "partial": self.partial,
+            "filters": self.filters.to_json(), "partial": self.partial, "notice": self.notice,
             **({"facets": self.facets.to_json(), "timeline": self.facets.timeline_json()}
                if self.facets else {}),
         }

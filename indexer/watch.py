@@ -27,6 +27,7 @@ from .sync import SyncReport, sync
 
 DEBOUNCE_MS = 300
 RETRY_SECONDS = 30.0  # a failed sync is tried again after this long, even with no change
+FOLDER_PATIENCE = 10.0  # seconds a corpus folder moved away may take to be back
 _STATES = ("starting", "watching", "stopped", "failed")
 
 
@@ -89,25 +90,17 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
 
     A failed sync (a locked index, a corpus briefly missing, a full disk, or
     anything unexpected) is reported through `warn` with a one-line reason and
-    tried again at the next change, or after RETRY_SECONDS. `health` hears
-    whether the loop runs; if the loop itself fails, WatchFailed says why.
+    tried again at the next change, or after RETRY_SECONDS. A corpus folder
+    replaced by another of the same name (moved away, made again) is watched
+    afresh. `health` hears whether the loop runs; if the loop itself fails,
+    WatchFailed says why.
     """
     corpus = config.corpus.resolve()
     folder = corpus.parent if is_jsonl(corpus) else corpus
-    first, retry_at = True, None
+    stop = stop or threading.Event()
     try:
-        # Yielding on timeout tells us when the watcher is running; only then is the
-        # first full sync made, so nothing changed in between can be missed.
-        for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
-                                        debounce=debounce_ms, step=50, stop_event=stop,
-                                        rust_timeout=500, yield_on_timeout=True):
-            if first and health:
-                health.set_state("watching")
-            due = retry_at is not None and time.monotonic() >= retry_at
-            if first or changes or due:
-                ok = _sync_and_report(config, on_sync, warn, health)
-                retry_at = None if ok else time.monotonic() + RETRY_SECONDS
-            first = False
+        while not stop.is_set():
+            _watch_folder(config, folder, on_sync, warn, stop, debounce_ms, health)
     except KeyboardInterrupt:
         if health:
             health.set_state("stopped")
@@ -120,6 +113,54 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
                           "Run the command again.") from error
     if health:
         health.set_state("stopped")
+
+
+def _watch_folder(config: Config, folder: Path, on_sync: Callable[[SyncReport], None],
+                  warn: Warn, stop: threading.Event, debounce_ms: int,
+                  health: WatcherHealth | None) -> None:
+    """Watch `folder` until `stop`, or until the folder at that path is another one.
+
+    inotify follows the folder itself, not its path: after `mv corpus old;
+    mkdir corpus` it would go on watching `old`. The folder's identity is
+    checked at every quiet turn (every half second), and a change ends this
+    watch so that the caller starts one on the new folder, with a full sync.
+    """
+    identity = _identity(folder)
+    first, retry_at = True, None
+    # Yielding on timeout tells us when the watcher is running; only then is the
+    # first full sync made, so nothing changed in between can be missed.
+    for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
+                                    debounce=debounce_ms, step=50, stop_event=stop,
+                                    rust_timeout=500, yield_on_timeout=True):
+        if first and health:
+            health.set_state("watching")
+        due = retry_at is not None and time.monotonic() >= retry_at
+        if first or changes or due:
+            ok = _sync_and_report(config, on_sync, warn, health)
+            retry_at = None if ok else time.monotonic() + RETRY_SECONDS
+        first = False
+        if _identity(folder) != identity:
+            _wait_for(folder, stop)
+            return
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        found = folder.stat()
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _wait_for(folder: Path, stop: threading.Event) -> None:
+    """Until a folder is back at this path (a move and a new folder are two steps);
+    one still missing after FOLDER_PATIENCE seconds ends the watch, as a folder
+    missing at the start does."""
+    deadline = time.monotonic() + FOLDER_PATIENCE
+    while not stop.is_set() and not folder.is_dir():
+        if time.monotonic() > deadline:
+            raise FileNotFoundError(f"the corpus folder {folder} is gone")
+        stop.wait(0.5)
 
 
 def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn,

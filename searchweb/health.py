@@ -42,10 +42,14 @@ def _follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn,
 
 
 def watcher_report(health: WatcherHealth) -> tuple[bool, str]:
-    """(healthy, what /healthz says): "running", "starting", or "stopped: <reason>"."""
+    """(healthy, what /healthz says): "running" (with the last failed sync, if any),
+    "starting", or "stopped: <reason>"."""
     state = health.state
     if state not in STOPPED:
-        return True, "running" if health.alive else state
+        # A sync that failed (another writer, a full disk) is retried: still healthy,
+        # but the index may be behind the corpus, and the report says why.
+        failed = f" ({health.last_error})" if health.last_error else ""
+        return True, ("running" if health.alive else state) + failed
     # follow() words its own failure "watching stopped: <reason>"; say "stopped" once
     reason = (health.last_error or "the watcher ended").removeprefix("watching stopped: ")
     return False, f"stopped: {reason}"

@@ -552,3 +552,38 @@ def test_watch_loop_that_cannot_run_says_so_and_marks_itself_failed(tmp_path):
         follow(config, lambda report: None, health=health)
     assert (health.state, health.alive) == ("failed", False)
     assert health.last_error.startswith("watching stopped: FileNotFoundError")
+
+
+def test_watch_follows_a_corpus_folder_replaced_by_another(watched):
+    # inotify watches the folder, not its path: after `mv corpus old; mkdir corpus`
+    # the new folder must be the one followed.
+    config, health, warnings, thread = watched
+    thread.start()
+    poll(lambda: indexed(config) == {"first.txt"})
+    config.corpus.rename(config.corpus.with_name("corpus.old"))
+    write(config.corpus, "fresh.txt", "Fresh\n\nA fresh article in the new folder.")
+    poll(lambda: indexed(config) == {"fresh.txt"})
+    write(config.corpus, "later.txt", "Later\n\nWritten once the new folder is watched.")
+    poll(lambda: indexed(config) == {"fresh.txt", "later.txt"})
+    assert health.alive
+
+
+def test_watch_of_a_corpus_folder_gone_for_good_fails_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "FOLDER_PATIENCE", 0.5)
+    config = Config(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    write(config.corpus, "first.txt", "First\n\nThe first article.")
+    health, errors = WatcherHealth(), []
+
+    def run() -> None:
+        try:
+            follow(config, lambda report: None, debounce_ms=50, health=health)
+        except watch.WatchFailed as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    poll(lambda: health.alive)
+    shutil.rmtree(config.corpus)
+    thread.join(timeout=30)
+    assert health.state == "failed" and "is gone" in (health.last_error or "")
+    assert errors and "is gone" in str(errors[0])

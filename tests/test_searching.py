@@ -151,8 +151,8 @@ def test_chrome_and_teasers_are_not_indexed(seed_config, word):
 def test_results_json_contract(seed_config):
     data = run(seed_config, "kidnappings").to_json()
     assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
-                         "filters", "facets", "timeline", "partial"}  # the last one added
-    assert data["partial"] is False
+                         "filters", "facets", "timeline", "partial", "notice"}  # the last two added
+    assert data["partial"] is False and data["notice"] is None
     assert data["facets"] == {"section": [{"value": "Inside Story Americas", "count": 1}],
                               "year": [{"value": "2013", "count": 1}],
                               "source": [{"value": "Al Jazeera", "count": 1}]}

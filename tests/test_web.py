@@ -24,7 +24,7 @@ from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID
 SEED_TITLE = "Putting an end to Mexico's drug war?"
 CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
                  "filters", "facets", "timeline",  # these three added by facets, unbroken
-                 "partial"}  # added with the time budget: true when it ran out
+                 "partial", "notice"}  # added with the time budget: true when it ran out, and why
 HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet", "duplicates"}
 HTML_PAGES = ["/", "/search?q=harbour", "/search?q=harbour&page=2", "/search?q=harbur",
               '/search?q="unclosed', f"/doc/{SEED_ID}", "/doc/hostile.txt?q=harbour",
