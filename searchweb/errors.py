@@ -8,6 +8,8 @@ become 400 / 404 / 503 with a message saying what to do; anything else is a
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import (IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchError,
@@ -15,10 +17,17 @@ from indexer import (IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchErro
 
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
           500: "Something went wrong", 503: "Index unavailable"}
+ECHOED_CHARS = 200  # of a client's value quoted back in a message
 
 
 class BadParameter(InvalidSetting):
     """A query-string parameter seedsearch cannot use; the message names it."""
+
+
+def clipped(value: str, limit: int = ECHOED_CHARS) -> str:
+    """`value` cut to `limit` characters (marked with an ellipsis), to quote it back:
+    an unknown id of 60,000 characters must not make a 60 KB error page."""
+    return value if len(value) <= limit else value[:limit] + "\u2026"
 
 
 def error_response(status: int, message: str, hint: str = "") -> tuple[Response | str, int]:
@@ -27,9 +36,25 @@ def error_response(status: int, message: str, hint: str = "") -> tuple[Response 
         if hint:
             body["error"]["hint"] = hint
         return jsonify(body), status
-    return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
-                           message=message, hint=hint,
-                           query=request.args.get("q", "")[:500]), status
+    if request_ctx.url_adapter is None:  # Werkzeug refused the Host: url_for cannot work
+        return plain_error(status, message, hint), status
+    try:
+        return render_template("error.html", status=status, title=TITLES.get(status, "Error"),
+                               message=message, hint=hint,
+                               query=request.args.get("q", "")[:500]), status
+    except Exception:  # noqa: BLE001 - an error page that fails would become a traceback
+        return plain_error(status, message, hint), status
+
+
+def plain_error(status: int, message: str, hint: str = "") -> Response:
+    """The error page without the site's templates, links or styles: nothing in it can
+    fail (an unusable Host leaves Flask no URL adapter, so `url_for` raises)."""
+    title = escape(TITLES.get(status, "Error"))
+    hint_html = f"<p><code>{escape(hint)}</code></p>\n" if hint else ""
+    body = (f"<!doctype html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n"
+            f"<title>{title} \u00b7 seedsearch</title>\n<h1>{title}</h1>\n"
+            f"<p>{escape(message)}</p>\n{hint_html}<p><a href=\"/\">Start a new search</a></p>\n")
+    return Response(body, status=status, mimetype="text/html")
 
 
 def _http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from typing import Iterable
 
 from flask import Flask, Response, current_app, request
@@ -37,6 +38,15 @@ IP_LITERALS = "ip"  # an entry allowing any address written as such (wildcard li
 ALLOWED_HOSTS_ENV = "SEEDSEARCH_ALLOWED_HOSTS"
 PUBLIC_URL_ENV = "SEEDSEARCH_PUBLIC_URL"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+MAX_PORT = 65535
+# A name or IPv4 address (labels of letters, digits, "-" and "_", one trailing dot at
+# most), or [IPv6]; then an optional port. ASCII only: an IDN arrives punycoded.
+HOST = re.compile(r"(?:(?P<name>(?:[a-z0-9_-]+\.)*[a-z0-9_-]+\.?)|\[(?P<ipv6>[0-9a-f:.]+)\])"
+                  r"(?::(?P<port>[0-9]{1,5}))?", re.ASCII)
+# `scheme://authority` (or `//authority`) at the start of a URL.
+AUTHORITY_PREFIX = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*", re.ASCII)
+# An absolute-form request target's authority (a target "//x/y" is a path).
+ABSOLUTE_TARGET = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<authority>[^/?#]*)", re.ASCII)
 
 
 def add_headers(response: Response) -> Response:
@@ -46,29 +56,52 @@ def add_headers(response: Response) -> Response:
 
 
 def relative_redirect(response: Response) -> Response:
-    """A redirect to this same server names a path only, never the Host it was asked as.
+    """A redirect names a path on this same server only, never the Host it was asked as.
 
-    Werkzeug builds its own redirects (a merged double slash, say) with the request's
-    Host; browsers resolve a relative Location against the page they asked for.
+    Werkzeug builds its own redirects (a merged double slash, say) on the request's
+    Host, in whatever case or form the client wrote it, so any `scheme://authority`
+    is cut, and leading slashes are merged: `//evil.example/` (or `/\\evil.example/`)
+    would be another site to a browser. Browsers resolve a path against the page asked.
     """
-    location = response.headers.get("Location", "")
-    for prefix in (f"{request.scheme}://{request.host}/", f"//{request.host}/"):
-        if location.startswith(prefix):
-            response.headers["Location"] = location[len(prefix) - 1:]
+    location = response.headers.get("Location")
+    if location:
+        path = AUTHORITY_PREFIX.sub("", location, count=1)
+        if path != location or location.startswith(("//", "/\\")):
+            response.headers["Location"] = "/" + path.lstrip("/\\")
     return response
 
 
 def host_name(host: str) -> str:
-    """The name in a Host header value, without its port, lowercased."""
+    """The name in a Host header value, without its port, lowercased (lenient: for the
+    names given on the command line; requests go through `parse_host`)."""
     host = host.strip().lower()
     if host.startswith("["):
         return host[1:].partition("]")[0]
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def parse_host(value: str) -> str | None:
+    """The lowercased name (or address) in a Host value, or None when it is malformed.
+
+    Strict, so that what is checked is what Werkzeug and the browser saw: a DNS name or
+    IPv4 address (one trailing dot at most) or a bracketed IPv6 address, then an optional
+    `:` and a port of 1-5 ASCII digits up to 65535. `localhost:abc`, `localhost:`,
+    `[::1`, `[::1]evil.example` and `evil..example` are refused, not guessed at.
+    """
+    found = HOST.fullmatch(value.lower())
+    if found is None or found["port"] is not None and int(found["port"]) > MAX_PORT:
+        return None
+    if found["ipv6"] is None:
+        return found["name"]
+    try:
+        return str(ipaddress.IPv6Address(found["ipv6"]))
+    except ValueError:
+        return None
+
+
 def is_allowed(name: str, allowed: Iterable[str]) -> bool:
     allowed = set(allowed)
-    if ANY_HOST in allowed or name.rstrip(".") in allowed:
+    if ANY_HOST in allowed or name.removesuffix(".") in allowed:
         return True
     if IP_LITERALS in allowed:  # no DNS name is involved, so no rebinding
         try:
@@ -79,12 +112,29 @@ def is_allowed(name: str, allowed: Iterable[str]) -> bool:
     return False
 
 
+def authority_asked() -> str | None:
+    """The host a request asks for: its target's authority when the target is absolute
+    (`GET http://evil.example/ HTTP/1.1`, which RFC 9112 3.2.2 says wins over the Host
+    header), else its Host header.
+
+    waitress 3.0 answers an absolute target with PATH_INFO set to its path alone and
+    keeps the target as sent in REQUEST_URI; Werkzeug then reads HTTP_HOST only.
+    """
+    target = ABSOLUTE_TARGET.match(request.environ.get("REQUEST_URI", ""))
+    if target is not None:
+        return target["authority"]
+    return request.headers.get("Host")
+
+
 def check_host() -> tuple[Response | str, int] | None:
     """Refuse a request whose Host seedsearch does not serve under (a 400 naming it)."""
-    sent = request.headers.get("Host")
-    if sent is None:  # HTTP/1.0 without a Host: not a browser, so no rebinding
-        return None
-    if is_allowed(host_name(sent), current_app.config["SEEDSEARCH_ALLOWED_HOSTS"]):
+    sent = authority_asked()
+    if sent is None:
+        if request.environ.get("SERVER_PROTOCOL") == "HTTP/1.1":  # RFC 9112 3.2: a 400
+            return error_response(400, "An HTTP/1.1 request must send a Host header.")
+        return None  # HTTP/1.0 without a Host: not a browser, so no rebinding
+    name = parse_host(sent)
+    if name is not None and is_allowed(name, current_app.config["SEEDSEARCH_ALLOWED_HOSTS"]):
         return None
     return error_response(400, f"Unknown host {sent[:100]!r}: start seedsearch with "
                           "--host NAME (or --allow-host NAME) to serve under that name.")

@@ -32,6 +32,20 @@ ones; the engine bounds each search's cost); when
 `QUEUED_PER_THREAD` searches per thread wait already, a new one is answered
 503 with Retry-After at once instead of joining a queue of many seconds.
 
+Hostile connections. waitress 3.0 watches sockets with select() unless told
+otherwise, and select() raises ValueError (ending the process) for a socket
+numbered 1,024 or more: poll() is used. A connection reads no more while it
+has a request being answered, but one read (up to 64 KB) can hold a thousand
+pipelined requests, each answer of which would be kept (a static file held
+open) until a client that never reads takes it: a connection keeps at most
+`MAX_PIPELINED` requests, answers them, then is closed, as RFC 9112 9.3.2
+lets a server do (a pipelining client sends the rest again). Static files are
+copied into the output buffer rather than kept open (no `wsgi.file_wrapper`),
+and a connection whose client leaves more than `PENDING_OUTPUT` bytes unread
+gets no further answer made until it reads (its idle timeout still runs).
+waitress's own answers (400, 413, 431, 500, and the 503 below) carry the same
+security headers as the application's.
+
 Every waitress private name relied on is commented with the waitress 3.0
 behaviour it depends on.
 """
@@ -39,17 +53,21 @@ behaviour it depends on.
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import socket
 import time
-from typing import Any
+from typing import Any, Callable, Iterable
 
-from flask import Flask
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher
 from waitress.utilities import Error
+
+from .security import HEADERS
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 REQUEST_DEADLINE = 10.0  # seconds from a request's first byte to its last
 IDLE_TIMEOUT = 5.0  # seconds a connection may stay open with no request under way
@@ -60,11 +78,18 @@ LIGHT_PATHS = ("/healthz", "/static/", "/opensearch.xml", "/favicon.ico")
 LIGHT_THREADS = 2
 QUEUED_PER_THREAD = 4  # searches waiting for a thread, per thread, before new ones get a 503
 RETRY_AFTER = 2  # seconds, in the 503's Retry-After
+MAX_PIPELINED = 16  # requests one connection may have waiting; beyond, it is closed
+PENDING_OUTPUT = 1024 * 1024  # bytes unread by a client before its next answer waits
+LOG_REPEAT_SECONDS = 60.0  # one waitress message of a kind per minute at most
 LIMITS: dict[str, Any] = {
     # Every route is a GET: a request body is refused at once rather than awaited.
     "max_request_body_size": 64 * 1024, "max_request_header_size": 64 * 1024,
     # waitress 3.0's channel_timeout is read only by the maintenance GuardedServer replaces.
     "cleanup_interval": CHECK_INTERVAL,
+    # select() fails for descriptors >= 1,024; poll() has no such limit.
+    "asyncore_use_poll": True,
+    # A client's reset connection is not the server's error: no traceback per client.
+    "log_socket_errors": False,
 }
 
 
@@ -83,7 +108,7 @@ class ServerBusy(Error):
         self.path = path
 
     def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
-        headers = [("Retry-After", str(RETRY_AFTER)), ("X-Content-Type-Options", "nosniff")]
+        headers = [("Retry-After", str(RETRY_AFTER)), *HEADERS.items()]
         if self.path.startswith("/api/"):
             body = json.dumps({"error": {"status": self.code, "message": self.body}})
             headers.append(("Content-Type", "application/json"))
@@ -93,14 +118,50 @@ class ServerBusy(Error):
         return f"{self.code} {self.reason}", headers, body.encode()
 
 
-class DeadlineChannel(HTTPChannel):
-    """A connection that remembers when the request it is reading began."""
+class SecureErrorTask(ErrorTask):
+    """waitress's own error answers, with the security headers the application sends.
 
+    waitress 3.0: ErrorTask.execute() writes `request.error.to_response()`; the channel
+    makes one for a request that could not be parsed (400, 413, 431, 501...) and for an
+    application that failed before its first byte (500).
+    """
+
+    def execute(self) -> None:
+        status, headers, body = self.request.error.to_response(self.channel.server.adj.ident)
+        named = {name.lower() for name, _ in headers}
+        self.status = status
+        self.response_headers.extend(headers)
+        self.response_headers.extend((name, value) for name, value in HEADERS.items()
+                                     if name.lower() not in named)
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class DeadlineChannel(HTTPChannel):
+    """A connection that remembers when the request it is reading began, keeps at most
+    MAX_PIPELINED requests, and makes no answer while PENDING_OUTPUT bytes wait unread.
+
+    waitress 3.0: `requests` is the list of parsed requests waiting (the first being
+    answered), `total_outbufs_len` the bytes answered but not yet sent, `readable()`
+    is asked by the event loop before each read, and `service()` answers `requests[0]`
+    in a task thread, then queues the channel again while requests remain.
+    """
+
+    error_task_class = SecureErrorTask
     request_started: float | None = None
     _timed: object = None
+    flooded = False  # more than MAX_PIPELINED requests came: close once they are answered
+    held = False  # an answer waits for the client to read what it was sent
 
     def received(self, data: bytes) -> bool:
         answer = super().received(data)
+        with self.requests_lock:
+            if len(self.requests) > MAX_PIPELINED:
+                for dropped in self.requests[MAX_PIPELINED:]:
+                    dropped.close()
+                del self.requests[MAX_PIPELINED:]
+                self.request, self.flooded = None, True
         # waitress 3.0: `self.request` is the parser of a request not yet complete
         # (headers or body still arriving); it is reset to None once the request is
         # queued, and a new parser is made for the next request on the connection.
@@ -111,6 +172,26 @@ class DeadlineChannel(HTTPChannel):
             self._timed, self.request_started = pending, time.time()
         return answer
 
+    def readable(self) -> bool:
+        """Read nothing more from a flooding connection or one whose answers wait; give a
+        held answer back to the threads once the client has read enough (this runs in
+        the event loop's thread, on every turn)."""
+        if self.held and self.total_outbufs_len <= PENDING_OUTPUT and not self.will_close:
+            self.held = False
+            self.server.add_task(self)
+        return not (self.flooded or self.held) and bool(super().readable())
+
+    def service(self) -> None:
+        if self.connected and self.total_outbufs_len > PENDING_OUTPUT:
+            self.held = True  # not answered now: readable() queues it again
+            self.server.pull_trigger()
+            return
+        super().service()
+        if self.flooded and not self.requests:
+            with self.requests_lock:
+                self.close_when_flushed = True
+            self.server.pull_trigger()
+
 
 class GuardedServer(TcpWSGIServer):
     """waitress's TCP server with request deadlines, idle timeouts and a light lane."""
@@ -118,7 +199,7 @@ class GuardedServer(TcpWSGIServer):
     # waitress 3.0: BaseWSGIServer.handle_accept makes each connection with channel_class.
     channel_class = DeadlineChannel
 
-    def __init__(self, app: Flask, sock: socket.socket, adj: Adjustments,
+    def __init__(self, app: WsgiApp, sock: socket.socket, adj: Adjustments,
                  dispatcher: ThreadedTaskDispatcher, light: ThreadedTaskDispatcher) -> None:
         self.light_dispatcher = light
         sockinfo = (sock.family, sock.type, sock.proto, sock.getsockname())
@@ -138,8 +219,8 @@ class GuardedServer(TcpWSGIServer):
         or written.
         """
         for channel in list(self.active_channels.values()):
-            if channel.requests:
-                continue
+            if channel.requests and not getattr(channel, "held", False):
+                continue  # being answered (a held answer waits for a client that may not read)
             started = getattr(channel, "request_started", None)
             if started is not None:
                 expired = now - started > REQUEST_DEADLINE
@@ -196,11 +277,51 @@ def connection_limit() -> int:
     return max(16, min(CONNECTION_LIMIT, soft - FILES_KEPT_FREE))
 
 
-def create_server(app: Flask, sock: socket.socket, threads: int) -> GuardedServer:
+def create_server(app: WsgiApp, sock: socket.socket, threads: int) -> GuardedServer:
     """The server for `app` on the already listening `sock`, with `threads` for searches."""
     adj = Adjustments(sockets=[sock], threads=threads, connection_limit=connection_limit(),
                       **LIMITS)
     main, light = ThreadedTaskDispatcher(), ThreadedTaskDispatcher()
     main.set_thread_count(threads)
     light.set_thread_count(LIGHT_THREADS)
-    return GuardedServer(app, sock, adj, main, light)
+    quiet_logs()
+    return GuardedServer(without_file_wrapper(app), sock, adj, main, light)
+
+
+def without_file_wrapper(app: WsgiApp) -> WsgiApp:
+    """`app` with no `wsgi.file_wrapper`: Werkzeug then copies a static file into the
+    answer and closes it, where waitress 3.0 would keep the file open until a client
+    (who may never read) has taken it all, one open file per answer waiting."""
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        environ.pop("wsgi.file_wrapper", None)
+        return app(environ, start_response)
+    return serve
+
+
+class OncePerInterval(logging.Filter):
+    """Lets a message of one kind through once per `seconds`: clients choose how often
+    waitress would say it (the connection limit reached, say), stderr must not grow
+    with them."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.said: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        kind, now = f"{record.levelno}:{str(record.msg)[:32]}", time.monotonic()
+        if now - self.said.get(kind, -self.seconds) < self.seconds:
+            return False
+        if len(self.said) > 1000:  # kinds that vary with the request: keep the memory bounded
+            self.said.clear()
+        self.said[kind] = now
+        return True
+
+
+def quiet_logs() -> None:
+    """No line on stderr per request: waitress 3.0 warns "Task queue depth is N" on
+    the `waitress.queue` logger for every request queued behind busy threads."""
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress_log = logging.getLogger("waitress")
+    if not any(isinstance(known, OncePerInterval) for known in waitress_log.filters):
+        waitress_log.addFilter(OncePerInterval(LOG_REPEAT_SECONDS))

@@ -20,7 +20,7 @@ from indexer.facets import Filters
 from indexer.results import SearchResults, Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
 
-from .errors import BadParameter
+from .errors import BadParameter, clipped
 from .health import watcher_report
 from .searching import SearchService
 
@@ -33,7 +33,8 @@ SUGGESTIONS = 5  # of each kind, as you type
 # ASCII digits only: str.isdigit() and int() also take "²", "①", "١" and full-width
 # digits, and \d matches any Unicode digit.
 NUMBER = re.compile(r"[0-9]{1,7}")
-MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+# A year from 0001 to 9999, as the year parameter allows.
+MONTH = re.compile(r"(?!0000)[0-9]{4}-(0[1-9]|1[0-2])")
 
 
 def service() -> SearchService:
@@ -145,7 +146,7 @@ def article_page(doc_id: str) -> str:
     searcher = service().searcher()
     docnum = searcher.document_number(id=doc_id)
     if docnum is None:
-        abort(404, description=f"There is no article with the id {doc_id!r}.")
+        abort(404, description=f"There is no article with the id {clipped(doc_id)!r}.")
     back = {"q": text, "page": int_param("page", 1, MAX_PAGE), "sort": sort_param()}
     copies = [searcher.stored_fields(n) for n in copies_of(searcher, docnum)]
     return render_template("article.html", article=article_at(searcher, docnum, text),
@@ -181,7 +182,7 @@ def api_suggest() -> Response:
 def api_article(doc_id: str) -> Response:
     article = get_article(service().searcher(), doc_id)
     if article is None:
-        abort(404, description=f"There is no article with the id {doc_id!r}.")
+        abort(404, description=f"There is no article with the id {clipped(doc_id)!r}.")
     return jsonify(article.to_json())
 
 

@@ -17,6 +17,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 from typing import Callable
 
 from flask import Flask
@@ -66,8 +67,23 @@ def _fork_worker(sock: socket.socket, make_app: Callable[[], Flask], threads: in
     status = 1
     try:
         status = _serve(sock, make_app, threads)
+    except KeyboardInterrupt:  # SIGTERM from the parent before serving began
+        status = 0
+    except BaseException:  # noqa: BLE001 - os._exit below would lose the reason
+        _say_why_worker_died()
     finally:
         os._exit(status)
+
+
+def _say_why_worker_died() -> None:
+    """Print the traceback of a worker's failure: os._exit skips the interpreter's own
+    report (a forked child must not run the parent's exit handlers)."""
+    try:
+        sys.stderr.write(f"error: server worker {os.getpid()} stopped:\n"
+                         f"{traceback.format_exc()}")
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - stderr itself may be what failed
+        pass
 
 
 def _serve(sock: socket.socket, make_app: Callable[[], Flask], threads: int) -> int:

@@ -14,6 +14,7 @@ import os
 import select
 import shutil
 import socket
+import resource
 import subprocess
 import sys
 import threading
@@ -35,6 +36,8 @@ from indexer.watch import WatcherHealth
 from searchweb import create_app
 from searchweb import server as guarded
 from searchweb.cli import allowed_hosts
+from searchweb.errors import ECHOED_CHARS
+from searchweb.security import HEADERS, is_allowed, parse_host, relative_redirect
 
 from .conftest import ROOT, free_port, indexed_jsonl, poll, wait_until_up
 
@@ -187,7 +190,8 @@ ODD_NUMBERS = {"superscript": "²", "circled": "①", "Arabic-Indic": "١", "ful
                "exponent": "1e3", "10,000 digits": "1" * 10_000}
 ODD_MONTHS = {"superscript": "2013-0²", "circled": "2013-0①", "Arabic-Indic": "٢٠١٣-05",
               "full-width": "２０１３-05", "plus sign": "+2013-05", "leading space": " 2013-05",
-              "one digit": "2013-5", "a day": "2013-05-01", "10,000 digits": "1" * 10_000}
+              "one digit": "2013-5", "a day": "2013-05-01", "10,000 digits": "1" * 10_000,
+              "year zero": "0000-05"}
 
 
 def error_message(server: Served, path: str) -> str:
@@ -355,6 +359,7 @@ def test_health_checks_are_answered_while_every_search_thread_is_taken_and_a_flo
         status, body, headers = get(f"http://127.0.0.1:{port}/api/search?q=harbour")
         assert status == 503 and headers["Retry-After"] == str(guarded.RETRY_AFTER)
         assert "busy" in json.loads(body)["error"]["message"]
+        assert_security_headers(headers)
         served.task_dispatcher.set_thread_count(1)  # the queued searches are answered
         for sock in waiting:
             with sock:
@@ -496,3 +501,314 @@ def test_pagination_stops_at_the_last_reachable_page(many: Config) -> None:
     finally:
         app.extensions["seedsearch"].close()
 
+
+
+# ---------------------------------------------------------------- hostile sockets
+
+
+def assert_security_headers(headers: dict[str, str]) -> None:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for name, value in HEADERS.items():
+        assert lowered.get(name.lower()) == value, (name, headers)
+
+
+def exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send `request` on a new connection and read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@contextmanager
+def open_files_allowed(wanted: int) -> Iterator[None]:
+    """This process's soft open-file limit raised to `wanted` (as far as the hard one
+    allows) for the test's own client sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (
+            wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_1100_idle_sockets_leave_the_server_answering(web_config: Config) -> None:
+    """In this process the test's 1,100 sockets come first, so every connection the
+    server accepts has a descriptor above 1,024: select() would raise there."""
+    with open_files_allowed(4096), guarded_server(web_config, threads=2) as served:
+        port = served.effective_port
+        idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(1100)]
+        try:
+            # waitress 3.0 sets in_connection_overflow once connection_limit are open.
+            poll(lambda: served.in_connection_overflow)
+            assert max(served.active_channels) >= 1024  # the descriptor numbers
+            status, body, _ = get(f"http://127.0.0.1:{port}/api/search?q=harbour")
+            assert status == 200 and json.loads(body)["total"] == 25
+        finally:
+            for sock in idle:
+                sock.close()
+        assert get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+
+
+def open_files(pid: int) -> dict[str, int]:
+    """How many descriptors process `pid` has open: sockets, and files named style.css."""
+    counts = {"socket": 0, "style.css": 0}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except FileNotFoundError:  # closed meanwhile
+            continue
+        if target.startswith("socket:"):
+            counts["socket"] += 1
+        elif target.endswith("style.css"):
+            counts["style.css"] += 1
+    return counts
+
+
+def answers_until_closed(sock: socket.socket) -> int:
+    """How many answers the server sends on `sock` before it closes the connection."""
+    sock.setblocking(True)
+    sock.settimeout(60)
+    answer = b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+    except ConnectionResetError:  # closed with requests of ours left unread: a reset
+        pass
+    return answer.count(b"HTTP/1.1 200 OK")
+
+
+def test_pipelined_static_requests_never_read_leave_the_server_answering(
+        server: Served) -> None:
+    """20 connections each send 3,000 requests for a static file and read nothing:
+    waitress 3.0 alone would answer every request parsed (about 1,200 per read) and keep
+    each answer's file open until the client reads it, past 1,024 descriptors."""
+    request = b"GET /static/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    before = open_files(server.process.pid)["socket"]
+    floods = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(20)]
+    try:
+        for sock in floods:
+            sock.setblocking(False)
+            try:
+                sock.sendall(request * 3000)  # as much as the socket takes; never read
+            except BlockingIOError:
+                pass
+        assert get(f"{server.base}/healthz")[0] == 200
+        # No open file per answer waiting (one per light thread answering at most), and
+        # no socket but the 20 (and the closing /healthz one).
+        during = open_files(server.process.pid)
+        assert during["style.css"] <= guarded.LIGHT_THREADS, during
+        assert during["socket"] <= before + 20 + 1, during
+        answered = [answers_until_closed(sock) for sock in floods]
+    finally:
+        for sock in floods:
+            sock.close()
+    assert max(answered) <= guarded.MAX_PIPELINED, answered
+    assert server.process.poll() is None
+    assert get(f"{server.base}/api/search?q=harbour")[0] == 200
+    assert "Traceback" not in server.errors()
+
+
+def test_a_connection_answers_at_most_max_pipelined_requests_then_closes(
+        web_config: Config) -> None:
+    with guarded_server(web_config, threads=1) as served:
+        requests = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n" * 40
+        with socket.create_connection(("127.0.0.1", served.effective_port), timeout=30) as sock:
+            sock.sendall(requests)  # one write: one read on the server's side
+            answer = b""
+            while chunk := sock.recv(65536):  # the server closes the connection
+                answer += chunk
+    assert answer.count(b"HTTP/1.1 200 OK") == guarded.MAX_PIPELINED
+
+
+def test_answers_wait_while_a_client_leaves_too_much_unread(web_config: Config,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    """A client that asks without reading gets no more answers made until it reads;
+    once it reads, every request it sent is answered."""
+    monkeypatch.setattr(guarded, "PENDING_OUTPUT", 1)  # any unsent byte holds the next answer
+    with guarded_server(web_config, threads=1) as served:
+        # Small kernel buffers on both sides, so that ten answers cannot all be sent unread
+        # (waitress 3.0 sets adj.socket_options on each connection it accepts).
+        served.adj.socket_options = [(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)]
+        request = b"GET /static/style.css HTTP/1.1\r\nHost: localhost\r\n\r\n"
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(30)
+            sock.connect(("127.0.0.1", int(served.effective_port)))
+            sock.sendall(request * 10)
+            poll(lambda: any(channel.held for channel in served.active_channels.values()))
+            answer = b""
+            while answer.count(b"HTTP/1.1 200 OK") < 10:
+                answer += sock.recv(65536)
+    assert answer.count(b"HTTP/1.1 200 OK") == 10
+
+
+def test_a_worker_that_dies_says_why(tmp_path: Path) -> None:
+    script = ("import sys\n"
+              "from searchweb.workers import listening_socket, run_workers\n"
+              "def broken():\n"
+              "    raise RuntimeError('the app could not be made')\n"
+              "sys.exit(run_workers(listening_socket('127.0.0.1', 0), broken, 2, 1))\n")
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             cwd=ROOT, timeout=60)
+    assert process.returncode == 1
+    assert "server worker" in process.stderr and "stopped" in process.stderr
+    assert "RuntimeError: the app could not be made" in process.stderr
+
+
+def test_waitress_error_answers_carry_the_security_headers(server: Served) -> None:
+    huge_header = b"X-Big: " + b"a" * (guarded.LIMITS["max_request_header_size"] + 10)
+    cases = {
+        431: b"GET / HTTP/1.1\r\nHost: localhost\r\n" + huge_header + b"\r\n\r\n",
+        413: b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n",
+        400: b"GET\x00 / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+        501: b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n",
+    }
+    for expected, request in cases.items():
+        status, headers, _ = exchange(server.port, request)
+        assert status == expected, (expected, status)
+        assert_security_headers(headers)
+
+
+# ---------------------------------------------------------------- Host edges
+
+
+@pytest.mark.parametrize("host", ["evil..example", "localhost.."])
+@pytest.mark.parametrize("path", ["/", "/doc//ports/03.txt", "/no/such/page",
+                                  "/static/style.css", "/api/search?q=harbour"])
+def test_a_host_werkzeug_refuses_is_a_400_page_not_a_traceback(server: Served, host: str,
+                                                                path: str) -> None:
+    status, body, headers = get(server.base + path, host=host)
+    assert status == 400 and b"Unknown host" in body and b"Traceback" not in body
+    assert_security_headers(headers)
+    assert "Traceback" not in server.errors()
+
+
+def test_the_error_page_needs_no_url_adapter(web_config: Config) -> None:
+    app = create_app({"corpus": web_config.corpus, "index": web_config.index})
+    try:
+        response = app.test_client().get("/no/such/page", headers={"Host": "evil..example"})
+        assert response.status_code == 400 and response.mimetype == "text/html"
+        assert "Unknown host" in response.get_data(as_text=True)
+        assert_security_headers(dict(response.headers))
+    finally:
+        app.extensions["seedsearch"].close()
+
+
+def test_one_trailing_dot_at_most_is_the_same_host() -> None:
+    assert is_allowed("localhost.", ["localhost"])
+    assert not is_allowed("localhost..", ["localhost"])
+
+
+LOOSE_HOSTS = ["localhost:abc", "localhost:99999999", "localhost:65536", "localhost:",
+               "[::1", "[::1]evil.example", "localhost:+80", "[::1]:", "[evil.example]",
+               "local host", "localhost:80:80", "user@localhost"]
+
+
+@pytest.mark.parametrize("host", LOOSE_HOSTS)
+def test_loose_host_values_are_refused(server: Served, host: str) -> None:
+    status, body, _ = get(f"{server.base}/api/search?q=harbour", host=host)
+    assert status == 400 and "Unknown host" in json.loads(body)["error"]["message"]
+
+
+def test_host_values_are_parsed_strictly() -> None:
+    for loose in [*LOOSE_HOSTS, "localhost:\uff18\uff10", "localhost:\u00b2", "l\u00f6calhost"]:
+        assert parse_host(loose) is None, loose
+
+
+def test_strict_hosts_still_parse() -> None:
+    assert parse_host("LocalHost:8000") == "localhost"
+    assert parse_host("[::1]:65535") == "::1" and parse_host("127.0.0.1") == "127.0.0.1"
+    assert parse_host("search.example.org.") == "search.example.org."
+
+
+def test_http_11_without_a_host_is_refused_but_http_10_is_answered(server: Served) -> None:
+    status, _, body = exchange(server.port, b"GET /api/search?q=harbour HTTP/1.1\r\n"
+                                            b"Connection: close\r\n\r\n")
+    assert status == 400 and b"Host" in body
+    status, _, body = exchange(server.port, b"GET /api/search?q=harbour HTTP/1.0\r\n\r\n")
+    assert status == 200 and json.loads(body)["total"] == 25
+
+
+def test_an_absolute_target_is_checked_by_its_own_authority(server: Served) -> None:
+    status, _, body = exchange(server.port, b"GET http://evil.example/api/search?q=harbour "
+                               b"HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert status == 400 and b"evil.example" in body
+    status, _, body = exchange(server.port, b"GET http://localhost/api/search?q=harbour "
+                               b"HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert status == 200 and json.loads(body)["total"] == 25
+
+
+# ---------------------------------------------------------------- redirects
+
+
+def redirect_location(port: int, path: str, host: str) -> str:
+    status, headers, _ = exchange(port, f"GET {path} HTTP/1.1\r\nHost: {host}\r\n"
+                                        "Connection: close\r\n\r\n".encode())
+    assert 300 <= status < 400, status
+    return headers["Location"]
+
+
+def test_redirects_are_relative_whatever_the_case_of_the_host(server: Served,
+                                                              public_server: Served) -> None:
+    assert redirect_location(server.port, "/doc//ports/03.txt", "LOCALHOST") \
+        == "/doc/ports/03.txt"
+    location = redirect_location(public_server.port, "/api//search?q=harbour", "EVIL.example")
+    assert location.startswith("/api/search") and "evil" not in location.lower()
+
+
+@pytest.mark.parametrize("location, relative", [
+    ("http://EVIL.example/a", "/a"), ("HTTPS://x.example:81/a?b=1", "/a?b=1"),
+    ("//evil.example/a", "/a"), ("http://h//evil.example/a", "/evil.example/a"),
+    ("/\\evil.example/a", "/evil.example/a"), ("http://h", "/"), ("/doc/1", "/doc/1")])
+def test_a_location_keeps_its_path_only(web_config: Config, location: str,
+                                        relative: str) -> None:
+    app = create_app({"corpus": web_config.corpus, "index": web_config.index})
+    try:
+        with app.test_request_context("/"):
+            response = app.response_class(status=308, headers={"Location": location})
+            assert relative_redirect(response).headers["Location"] == relative
+    finally:
+        app.extensions["seedsearch"].close()
+
+
+# ---------------------------------------------------------------- echoes and logs
+
+
+@pytest.mark.parametrize("prefix", ["/doc/", "/api/doc/"])
+def test_an_unknown_id_is_echoed_cut_short(client, prefix: str) -> None:
+    response = client.get(prefix + "x" * 60_000)
+    assert response.status_code == 404 and len(response.get_data()) < 10_000
+    text = (response.get_json()["error"]["message"] if prefix.startswith("/api/")
+            else response.get_data(as_text=True))
+    assert "x" * ECHOED_CHARS + "\u2026" in text and "x" * (ECHOED_CHARS + 1) not in text
+
+
+def test_a_burst_of_searches_writes_no_line_per_request(web_config: Config,
+                                                        tmp_path: Path) -> None:
+    with serving(web_config, tmp_path, "--threads", "1") as served:
+        wait_until_up(f"{served.base}/healthz", served.process)
+        before = served.errors()
+        statuses: list[int] = []
+        burst = [threading.Thread(target=lambda: statuses.append(
+            get(f"{served.base}/api/search?q=harbour+ships&per_page=50")[0]))
+            for _ in range(50)]
+        for thread in burst:
+            thread.start()
+        for thread in burst:
+            thread.join()
+        assert len(statuses) == 50 and set(statuses) <= {200, 503} and 200 in statuses
+        assert get(f"{served.base}/healthz")[0] == 200
+        logged = served.errors()[len(before):]
+    assert "queue depth" not in logged and logged.strip() == ""
