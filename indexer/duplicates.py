@@ -92,19 +92,34 @@ def collapse(hits: list[Any], signatures: np.ndarray,
     if not hits:
         return []
     keys = band_keys(signatures)
-    signed = np.count_nonzero(signatures, axis=1) > 0
+    shared, after_another = _band_mates(keys)
+    looked_at = (np.count_nonzero(signatures, axis=1) > 0) & after_another
     kept_in: dict[int, list[int]] = {}  # band key -> kept hits holding it, best first
     groups: dict[int, list[Any]] = {}  # kept hit -> its copies, in rank order
     for index, hit in enumerate(hits):
-        home = _home(index, keys[index], kept_in, signatures, work) if signed[index] else None
+        home = _home(index, keys[index], kept_in, signatures, work) if looked_at[index] \
+            else None
         if home is not None:
             groups[home].append(hit)
             continue
         groups[index] = []
-        if signed[index]:
-            for key in keys[index].tolist():
-                kept_in.setdefault(key, []).append(index)
+        for key in keys[index][shared[index]].tolist():
+            kept_in.setdefault(key, []).append(index)
     return [(hits[kept], copies) for kept, copies in groups.items()]
+
+
+def _band_mates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(which band keys another hit holds too, which hits share a band with a better
+    one): computed at once, so the loop above does no work for the hits, nearly
+    all of them, that share no band with anything."""
+    flat = keys.ravel()
+    _, first, inverse, counts = np.unique(flat, return_index=True, return_inverse=True,
+                                          return_counts=True)
+    inverse = inverse.ravel()
+    shared = (counts[inverse] > 1).reshape(keys.shape)
+    first_row = (first // keys.shape[1])[inverse].reshape(keys.shape)
+    rows = np.arange(len(keys))[:, None]
+    return shared, (first_row < rows).any(axis=1)
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:
