@@ -10,6 +10,7 @@ from indexer import load_config
 from indexer.config import SETTINGS_BY_NAME
 
 from . import errors, security, views
+from .heavy import HeavyGate
 from .searching import SearchService
 
 
@@ -29,6 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["seedsearch"] = SearchService(settings)
+    app.extensions["seedsearch_heavy"] = HeavyGate()
     app.register_blueprint(views.bp)
     errors.init_app(app)
     security.init_app(app)

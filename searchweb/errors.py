@@ -7,7 +7,8 @@ become 400 / 404 / 503 with a message saying what to do; anything else is a
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import (Flask, Response, current_app, jsonify, make_response, render_template,
+                   request)
 from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -57,10 +58,14 @@ def plain_error(status: int, message: str, hint: str = "") -> Response:
     return Response(body, status=status, mimetype="text/html")
 
 
-def _http_error(error: HTTPException) -> tuple[Response | str, int]:
+def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     message = error.description if status != 500 else "The server could not answer."
-    return error_response(status, message or TITLES.get(status, "Error"))
+    response = make_response(error_response(status, message or TITLES.get(status, "Error")))
+    retry_after = getattr(error, "retry_after", None)  # a 503 saying when to come back
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def _library_error(error: SeedsearchError) -> tuple[Response | str, int]:
@@ -72,7 +77,7 @@ def _library_error(error: SeedsearchError) -> tuple[Response | str, int]:
     return error_response(500, message, error.hint)
 
 
-def _unexpected(error: Exception) -> tuple[Response | str, int]:
+def _unexpected(error: Exception) -> Response:
     current_app.logger.exception("Unexpected error on %s", request.path)
     return _http_error(InternalServerError())
 

@@ -22,6 +22,7 @@ from indexer.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
 
 from .errors import BadParameter, clipped
 from .health import watcher_report
+from .heavy import HeavyGate
 from .searching import SearchService
 
 bp = Blueprint("seedsearch", __name__)
@@ -115,9 +116,14 @@ def run_search(wanted: SearchRequest, per_page: int) -> SearchResults | None:
     """The results asked for; None when there is no query."""
     if not wanted.text:
         return None
-    return search(service().searcher(), wanted.text, page=wanted.page, per_page=per_page,
-                  sort=wanted.sort, language=service().config.language,
-                  filters=wanted.filters)
+    with heavy_gate().turn_for(wanted.text, wanted.page, per_page):
+        return search(service().searcher(), wanted.text, page=wanted.page, per_page=per_page,
+                      sort=wanted.sort, language=service().config.language,
+                      filters=wanted.filters)
+
+
+def heavy_gate() -> HeavyGate:
+    return current_app.extensions["seedsearch_heavy"]
 
 
 @bp.get("/")

@@ -812,3 +812,29 @@ def test_a_burst_of_searches_writes_no_line_per_request(web_config: Config,
         assert get(f"{served.base}/healthz")[0] == 200
         logged = served.errors()[len(before):]
     assert "queue depth" not in logged and logged.strip() == ""
+
+
+# ------------------------------------------------------------------ heavy searches take turns
+
+def test_heavy_searches_take_turns_and_normal_ones_never_wait(app):
+    """While a heavy search holds the only turn, another heavy one waits its HEAVY_WAIT
+    and gets a 503 with Retry-After; a normal search beside them is answered."""
+    from searchweb.heavy import HEAVY_RESULTS, HEAVY_WORDS, is_heavy
+
+    gate = app.extensions["seedsearch_heavy"]
+    gate.wait = 0.2
+    client = app.test_client()
+    deep = "/api/search?q=harbour&page=2&per_page=100"
+    long_query = "/api/search?q=" + "+".join(["harbour"] * (HEAVY_WORDS + 1))
+    assert is_heavy("harbour", 2, 100) and 2 * 100 > HEAVY_RESULTS
+    with gate.turn_for("harbour", 2, 100):  # a heavy search under way
+        for path in (deep, long_query, "/search?q=harbour&page=11"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response.headers["Retry-After"] == "2"
+            assert "heavy searches" in response.get_data(as_text=True)
+            assert response.headers["Content-Security-Policy"]
+        assert client.get("/api/search?q=harbour").status_code == 200
+        assert client.get("/search?q=harbour&page=2").status_code == 200
+        assert client.get("/api/search?q=harbour&page=1000&per_page=100").status_code == 400
+    assert client.get(deep).status_code == 200  # its turn came back
