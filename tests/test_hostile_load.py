@@ -69,8 +69,8 @@ def test_normal_clients_are_served_while_hostile_clients_attack(wire: Config):
     assert isinstance(answered, int) and answered >= 50, figures["normal_outcomes"]
     # 150 silent sockets held open must not keep a newcomer waiting for a slot.
     assert figures["newcomer_with_idle_held"] == "200"
-    # Every hostile request got an answer (a 400 refusing a deep page is one) or a
-    # deliberate close: never a 5xx, a timeout or garbage.
+    # Every hostile request got an answer (a 400 refusing a deep page, a 503 asking a
+    # heavy search to come back) or a deliberate close: never a 500, a timeout or garbage.
     assert figures["hostile_problems"] == 0, figures["first_problems"]
     for name in ("deep_pages", "unknown_words"):
         outcomes = figures[f"{name}_outcomes"]
