@@ -9,11 +9,12 @@ sequences that reach the terminal are our own colours.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from functools import wraps
 from importlib.metadata import EntryPoint, entry_points
@@ -300,5 +301,12 @@ def info_command(config: Config, as_json: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="seedsearch")
+    try:
+        cli(prog_name="seedsearch")
+    except OSError as error:  # stdout itself failed (a full disk, a closed pipe's end)
+        if error.errno == errno.EPIPE:
+            sys.exit(1)
+        with suppress(OSError):
+            sys.stderr.write(f"Error: could not write the output: {error.strerror or error}\n")
+        sys.exit(1)
 

@@ -165,25 +165,36 @@ class Warnings:
 
     A source not read to its end is shown even when quiet (its articles were
     kept as they were, and it needs fixing), and only once: sync warns about
-    it too.
+    it too. At most MAX_SHOWN warnings are printed (and remembered) per sync:
+    a small file of a million bad lines must not print a million lines.
     """
+
+    MAX_SHOWN = 250  # above the sync's own cap, whose last line counts what it held back
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
         self.shown: set[str] = set()
+        self.hidden = 0
 
     def __call__(self, message: str) -> None:
-        if not self.quiet:
+        if self.quiet:
+            return
+        if len(self.shown) < self.MAX_SHOWN:
             _warning(message)
             self.shown.add(message)
+        else:
+            self.hidden += 1
 
     def report(self, summary: str, incomplete: Iterable[str]) -> None:
         """The summary, then each source not read to its end that is not shown yet."""
+        if self.hidden:
+            _warning(f"{self.hidden:,} more warnings not shown (the first {self.MAX_SHOWN} are)")
         click.echo(safe(summary), err=True)
-        for message in incomplete:
+        for message in list(incomplete)[:self.MAX_SHOWN]:
             if message not in self.shown:
                 _warning(message)
         self.shown.clear()  # a watch's next sync shows them again
+        self.hidden = 0
 
 
 def _warning(message: str) -> None:

@@ -309,3 +309,41 @@ def test_a_truncated_corpus_exits_1_and_keeps_its_articles(tmp_path: Path, runne
     assert "Updated" in done.stderr and "kept" in done.stderr  # the summary
     kept = json.loads(run(runner, config, "search", "--json", "harbour").stdout)
     assert kept["total"] == 200
+
+
+# ------------------------------------------------------------------ output that cannot be written
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("command", [["search", "harbour"], ["info"]])
+def test_output_to_a_full_disk_is_one_line_and_exit_1(tmp_path, command):
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "Harbour news\n\nThe harbour opened.")
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    sync(config)
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "indexer", *command, "--corpus", str(corpus),
+                               "--index", str(config.index)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "Error: could not write the output: No space left on device"
+
+
+def test_a_flood_of_warnings_prints_a_bounded_number_of_lines(tmp_path):
+    # 5,000 bad records in a 20 KB file: each is a skip, but the terminal gets the first
+    # MAX_SHOWN warnings and one line counting the rest.
+    from indexer.terminal import Warnings
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "1", "title": "Harbour", "text": "The harbour."}\n'
+                      + '{"title": "no id"}\n' * 5000)
+    result = CliRunner().invoke(cli, ["index", "--corpus", str(corpus), "--index",
+                                      str(tmp_path / "index")], catch_exceptions=False)
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) <= Warnings.MAX_SHOWN + 2
+    assert any("more warnings" in line for line in warnings)  # the rest counted, not shown
+    assert "5000 skipped" in result.stderr
