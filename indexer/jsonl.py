@@ -5,8 +5,9 @@ MAX_RECORD_BYTES at a time and a longer record is skipped without ever being
 held whole; a record's text is cut at MAX_ARTICLE_BYTES, like a .txt file.
 
 A file that cannot be read to its end (a truncated or damaged gzip stream, a
-last record cut short, a file that changed while it was read or holds no
-records: a copy in progress) is reported through `damaged`. The records read
+last record cut short, a line that is not JSON at all, a file that changed
+while it was read or holds no records: a copy in progress, a bad disk) is
+reported through `damaged`. The records read
 before the damage are still used; the sync keeps the articles it did not reach.
 """
 
@@ -32,6 +33,13 @@ _SKIP_CHUNK = 2**20
 # What reading a damaged file raises (gzip.BadGzipFile is an OSError).
 DAMAGE = (OSError, EOFError, zlib.error)
 
+# Fields printed with every hit: a longer id is refused, a longer section cut,
+# a longer url dropped (a 7 MB id would be printed with every search).
+MAX_ID_CHARS = 512
+MAX_SECTION_CHARS = 200
+MAX_URL_CHARS = 2048
+GARBLED_LINES_NAMED = 10  # in the damage message; the rest are counted
+
 Damaged = Callable[[str], None]  # hears why the file could not be read to its end
 
 
@@ -43,6 +51,11 @@ class Lines(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
+class Garbled(BadArticle):
+    """A line that is not JSON at all (binary bytes, cut short): damage to the file,
+    not a bad record, since the article it held is not known to be gone."""
+
+
 def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None,
                damaged: Damaged | None = None) -> Iterator[Article]:
     """Articles from a JSON Lines file (maybe gzipped): id, title, text, [date, section, url].
@@ -52,6 +65,7 @@ def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None,
     skip = skip or warn
     damaged = damaged or (lambda reason: warn(f"{path.name}: {reason}"))
     articles = 0
+    garbled: list[int] = []
     try:
         with _opened(path) as (lines, descriptor):
             before = os.fstat(descriptor)
@@ -64,17 +78,28 @@ def read_jsonl(path: Path, warn: Warn = ignore, skip: Warn | None = None,
                     damaged(f"it ends inside a record (line {number}): a copy in progress?")
                     return
                 elif (article := _record_article(line, where, before.st_mtime_ns, warn,
-                                                 skip)) is not None:
+                                                 skip, garbled, number)) is not None:
                     articles += 1
                     yield article
             after = os.fstat(descriptor)
     except DAMAGE as error:
         damaged(f"could not be read to its end ({_reason(error)})")
         return
+    finally:
+        if garbled:
+            damaged(_garbled_message(garbled))
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
         damaged("it changed while it was read: a copy in progress?")
     elif not articles:
         damaged("it holds no articles: a copy in progress?")
+
+
+def _garbled_message(numbers: list[int]) -> str:
+    named = ", ".join(str(number) for number in numbers[:GARBLED_LINES_NAMED])
+    more = len(numbers) - GARBLED_LINES_NAMED
+    rest = f" and {more:,} more" if more > 0 else ""
+    return (f"line{'s' if len(numbers) > 1 else ''} {named}{rest} cannot be read as JSON "
+            "(garbled or cut short)")
 
 
 def _reason(error: BaseException) -> str:
@@ -134,12 +159,16 @@ def count_lines(path: Path) -> int:
 
 
 def _record_article(line: bytes, where: str, mtime_ns: int, warn: Warn,
-                    skip: Warn) -> Article | None:
-    """The record's article, or None (with `skip` told why); one odd record never stops a run."""
+                    skip: Warn, garbled: list[int], number: int) -> Article | None:
+    """The record's article, or None (with `skip` told why); one odd record never stops a
+    run. A line that is not JSON at all is also added to `garbled`."""
     if not line.strip():
         return None
     try:
         return _jsonl_article(line, where, mtime_ns, warn)
+    except Garbled as error:
+        garbled.append(number)
+        skip(str(error))
     except BadArticle as error:
         skip(str(error))
     except Exception as error:  # a record nested 100,000 deep, say (Ctrl+C still stops)
@@ -152,13 +181,16 @@ def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn) -> Articl
     try:
         record = json.loads(decode(line, where, warn))
     except json.JSONDecodeError as error:
-        raise BadArticle(where, f"not a JSON object ({error})") from error
+        raise Garbled(where, f"not JSON ({error})") from error
     except BadArticle as error:
-        raise BadArticle(where, f"not a JSON object ({error.reason})") from error
+        raise Garbled(where, f"not JSON ({error.reason})") from error
     if not isinstance(record, dict) or record.get("id") is None \
             or not str(record["id"]).strip():
         raise BadArticle(where, "the record has no id")
     article_id = valid_unicode(str(record["id"]).strip())
+    if len(article_id) > MAX_ID_CHARS:
+        raise BadArticle(where, f"its id is {len(article_id):,} characters, over the "
+                                f"{MAX_ID_CHARS} an id may have")
     title, body = _capped(clean_text(valid_unicode(str(record.get("title") or ""))),
                           clean_text(valid_unicode(str(record.get("text") or ""))), where, warn)
     if not title and not body:
@@ -167,13 +199,34 @@ def _jsonl_article(line: bytes, where: str, mtime_ns: int, warn: Warn) -> Articl
     if record.get("date") and date is None:
         warn(f"{where}: date {str(record['date'])[:80]!r} not understood; indexed without "
              "a date")
-    section = record.get("section") or record.get("category")
     return Article(
-        id=article_id, title=title, body=body,
-        section=clean_text(valid_unicode(str(section))) if section else None, date=date,
-        url=valid_unicode(str(record["url"])) if record.get("url") else None,
-        size=len(line), mtime_ns=mtime_ns, content_hash=content_hash(line),
+        id=article_id, title=title, body=body, section=_section(record, where, warn),
+        date=date, url=_url(record, where, warn), size=len(line), mtime_ns=mtime_ns,
+        content_hash=content_hash(line),
     )
+
+
+def _section(record: dict[str, object], where: str, warn: Warn) -> str | None:
+    section = record.get("section") or record.get("category")
+    if not section:
+        return None
+    text = clean_text(valid_unicode(str(section)))
+    if len(text) <= MAX_SECTION_CHARS:
+        return text
+    warn(f"{where}: its section is {len(text):,} characters; only its first "
+         f"{MAX_SECTION_CHARS} are indexed")
+    return text[:MAX_SECTION_CHARS].rstrip()
+
+
+def _url(record: dict[str, object], where: str, warn: Warn) -> str | None:
+    if not record.get("url"):
+        return None
+    url = valid_unicode(str(record["url"]))
+    if len(url) <= MAX_URL_CHARS:
+        return url
+    warn(f"{where}: its url is {len(url):,} characters, over the {MAX_URL_CHARS} a url "
+         "may have; indexed without it")
+    return None
 
 
 def _capped(title: str, body: str, where: str, warn: Warn) -> tuple[str, str]:

@@ -22,11 +22,11 @@ from typing import Callable
 from .articles import (MAX_ARTICLE_BYTES, Article, BadArticle, Warn, clean_text, content_hash,
                        cut, decode, ignore, parse_article_text)
 from .errors import CorpusNotFound
-from .jsonl import count_lines, read_jsonl
+from .jsonl import MAX_ID_CHARS, count_lines, read_jsonl
 
-__all__ = ["MAX_ARTICLE_BYTES", "BadArticle", "Damage", "SourceFile", "Warn", "check_corpus",
-           "content_hash", "count_lines", "decode", "ignore", "is_jsonl", "read_jsonl",
-           "read_text_file", "safe_name", "scan_folder"]
+__all__ = ["MAX_ARTICLE_BYTES", "MAX_ID_CHARS", "BadArticle", "Damage", "SourceFile", "Warn",
+           "check_corpus", "content_hash", "count_lines", "decode", "ignore", "is_jsonl",
+           "read_jsonl", "read_text_file", "safe_name", "scan_folder"]
 
 TEXT_SUFFIXES = (".txt",)
 # A corpus folder's own documentation is not an article (BBC ships README.TXT).
@@ -96,8 +96,9 @@ def scan_folder(root: Path, warn: Warn = ignore, skip: Warn | None = None,
     it they are warned about and left out.
     """
     skip = skip or warn
-    report = damaged or _as_warnings(warn, skip)
+    report = _once_per_folder(damaged or _as_warnings(warn, skip))
     real_root = root.resolve()
+    identity = _identity(root)
     found: list[SourceFile] = []
 
     def unlisted(error: OSError) -> None:
@@ -107,12 +108,45 @@ def scan_folder(root: Path, warn: Warn = ignore, skip: Warn | None = None,
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlisted):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        listed(Path(dirpath))
         for name in filenames:
             if _is_article_name(name):
                 source = _stat_inside(Path(dirpath, name), root, real_root, warn, skip, report)
                 if source is not None:
                     found.append(source)
+    if identity is None or _identity(root) != identity:
+        # A folder renamed away, unmounted or replaced mid-scan: what was not
+        # listed is not gone, and must not be deleted from the index.
+        report(Damage("", "it vanished or was replaced during the scan", folder=True))
     return sorted(found, key=lambda source: source.id)
+
+
+def _once_per_folder(report: Damaged) -> Damaged:
+    """`report`, told about each damaged folder once (every file of a folder that
+    vanished mid-scan says so)."""
+    folders: set[str] = set()
+
+    def once(damage: Damage) -> None:
+        if damage.folder and damage.name in folders:
+            return
+        if damage.folder:
+            folders.add(damage.name)
+        report(damage)
+    return once
+
+
+def listed(folder: Path) -> None:
+    """Called as each folder of a scan is listed, before its files are looked at:
+    a seam for tests of a corpus that changes mid-scan."""
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a folder, None when it is not there (any more)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
 
 
 def _as_warnings(warn: Warn, skip: Warn) -> Damaged:
@@ -138,13 +172,22 @@ def _stat_inside(path: Path, root: Path, real_root: Path, warn: Warn, skip: Warn
                  damaged: Damaged) -> SourceFile | None:
     name = path.relative_to(root).as_posix()
     relative = safe_name(name)
+    if len(relative) > MAX_ID_CHARS:
+        skip(f"{relative[:80]}…: skipped, its path in the corpus is {len(relative):,} "
+             f"characters, over the {MAX_ID_CHARS} an article id may have")
+        return None
     try:
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
             skip(f"{relative}: skipped, it links outside the corpus folder")
             return None
         info = path.stat()
     except OSError as error:
-        if error.errno in _GONE:  # gone, or a link to nothing: not an article (any more)
+        if error.errno in _GONE and _identity(path.parent) is None:
+            # its folder vanished mid-scan: the folder's articles are not known to be gone
+            folder = safe_name(path.parent.relative_to(root).as_posix())
+            damaged(Damage("" if folder == "." else folder, "it vanished during the scan",
+                           folder=True))
+        elif error.errno in _GONE:  # gone, or a link to nothing: not an article (any more)
             skip(f"{relative}: skipped, cannot read it ({_reason(error)})")
         else:
             damaged(Damage(relative, f"cannot read it ({_reason(error)})"))

@@ -26,6 +26,8 @@ from .articles import Article
 from .bulk import build_segments, commit_segments
 from .config import Config
 from .duplicates import signature
+from .errors import SeedsearchError
+from .integrity import closing_on_failure, damaged, describe
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
 from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation,
@@ -37,6 +39,10 @@ from .writer import WRITER_LIMIT_MB, LazyWriter, failed_writes, remove_orphan_fi
 Progress = Callable[[int, int], None]
 Stage = Callable[[str], None]
 SMALL_BUILD = 2_000  # documents: fewer are built in one process
+# A tiny file can hold millions of bad records: the report keeps this many warnings
+# and `warn` hears this many, then one line saying how many more there were.
+MAX_WARNINGS_KEPT = 1_000
+MAX_WARNINGS_SHOWN = 200
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
     kept: int = 0
     incomplete: list[str] = field(default_factory=list)
+    warnings_dropped: int = 0  # warnings beyond MAX_WARNINGS_KEPT, counted only
+    warnings_total: int = 0
 
     def summary(self) -> str:
         kept = f", {self.kept:,} kept (source unreadable)" if self.kept else ""
@@ -85,7 +93,8 @@ class _Run:
     procs: int
 
     def unread_source(self, message: str) -> None:
-        self.report.incomplete.append(message)
+        if len(self.report.incomplete) < MAX_WARNINGS_KEPT:  # a million unreadable files
+            self.report.incomplete.append(message)
         self.warn(message)
 
 
@@ -107,9 +116,7 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
     report = SyncReport()
     say = stage or (lambda name: None)
 
-    def warn_and_keep(message: str) -> None:
-        report.warnings.append(message)
-        warn(message)
+    warn_and_keep = _capped_warnings(report, warn)
 
     def skip(message: str) -> None:
         report.skipped += 1
@@ -128,12 +135,35 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
             generation, ix = reusable, open_generation(reusable)
         report.rebuilt = reusable is None
         say("reading")
-        _apply(ix, run)
+        try:
+            _apply(ix, run)
+        finally:
+            _say_dropped(report, warn)
         if report.rebuilt:
             say("publishing")
             publish(generation)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _capped_warnings(report: SyncReport, warn: Warn) -> Warn:
+    """`warn`, told at most MAX_WARNINGS_SHOWN messages; the report keeps at most
+    MAX_WARNINGS_KEPT and counts the rest (memory stays bounded whatever a file holds)."""
+    def warn_and_keep(message: str) -> None:
+        report.warnings_total += 1
+        if len(report.warnings) < MAX_WARNINGS_KEPT:
+            report.warnings.append(message)
+        else:
+            report.warnings_dropped += 1
+        if report.warnings_total <= MAX_WARNINGS_SHOWN:
+            warn(message)
+    return warn_and_keep
+
+
+def _say_dropped(report: SyncReport, warn: Warn) -> None:
+    more = report.warnings_total - MAX_WARNINGS_SHOWN
+    if more > 0:
+        warn(f"… and {more:,} more warnings (first {MAX_WARNINGS_SHOWN} shown)")
 
 
 def usable_procs(procs: int | None) -> int:
@@ -218,7 +248,20 @@ def _carried_over(unread: Unread, seen: set[str], run: _Run,
 
 
 def known_documents(ix: FileIndex) -> dict[str, Known]:
-    """id -> source facts for every live document, read from columns only."""
+    """id -> source facts for every live document, read from columns only. These
+    files are read outside the checks a searcher makes, so any failure to read them
+    (a truncated column or terms file, garbled bytes) is reported as IndexDamaged."""
+    folder = Path(ix.storage.folder)
+    try:
+        with closing_on_failure(ix.storage):  # Whoosh leaves files open when it fails
+            return _known_documents(ix)
+    except SeedsearchError:
+        raise
+    except Exception as error:  # Whoosh trusts its files: anything may come out of them
+        raise damaged(folder, f"what it holds cannot be read ({describe(error)})") from error
+
+
+def _known_documents(ix: FileIndex) -> dict[str, Known]:
     with ix.reader() as reader:
         if reader.doc_count() == 0:
             return {}
@@ -244,6 +287,8 @@ def _candidates(run: _Run, known: dict[str, Known],
                               unread.damaged_corpus(run.corpus.name))
         return count_lines(run.corpus), (Candidate(a.id, a) for a in articles)
     files = scan_folder(run.corpus, run.warn, run.skip, unread.damage)
+    if not files and known and "" not in unread.folders:
+        unread.empty_folder(str(run.corpus))
     return len(files), _read_changed(files, known, unread, run.warn)
 
 

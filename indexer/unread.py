@@ -34,9 +34,15 @@ class Unread:
     files: dict[str, str] = field(default_factory=dict)  # id -> why
     folders: dict[str, str] = field(default_factory=dict)  # folder ("" = the corpus) -> why
     corpus_file: tuple[str, str] | None = None  # (JSON Lines file name, why)
+    empty_corpus: str | None = None  # the corpus folder, when it held no article file
 
     def __bool__(self) -> bool:
-        return bool(self.files or self.folders or self.corpus_file)
+        return bool(self.files or self.folders or self.corpus_file or self.empty_corpus)
+
+    def empty_folder(self, folder: str) -> None:
+        """The corpus folder holds no article file while the index holds articles: far
+        more often an unmounted disk than a wish to delete them all, so all are kept."""
+        self.empty_corpus = folder
 
     def damage(self, damage: Damage) -> None:
         """`scan_folder`'s `damaged`."""
@@ -52,6 +58,8 @@ class Unread:
     def damaged_corpus(self, name: str) -> Callable[[str], None]:
         """`read_jsonl`'s `damaged` for the JSON Lines file `name`."""
         def damaged(reason: str) -> None:
+            if self.corpus_file is not None:  # garbled lines, then a cut: both are said
+                reason = f"{self.corpus_file[1]}; {reason}"
             self.corpus_file = (name, reason)
         return damaged
 
@@ -77,7 +85,7 @@ class Unread:
         """The unread source `doc_id` may come from ("file:…", "folder:…", "corpus")."""
         if doc_id in self.files:
             return f"file:{doc_id}"
-        if self.corpus_file is not None:
+        if self.corpus_file is not None or self.empty_corpus is not None:
             return "corpus"
         for folder in self.folders:
             if not folder or doc_id.startswith(folder + "/"):
@@ -85,6 +93,10 @@ class Unread:
         return None
 
     def _messages(self, kept: dict[str, int]) -> list[str]:
+        if self.empty_corpus is not None:
+            return [f"the corpus folder {self.empty_corpus} is empty; "
+                    f"{_articles(kept.get('corpus', 0))} kept — run seedsearch index --rebuild "
+                    "to empty the index"]
         messages = [f"{doc_id}: {reason}; the article indexed from it is kept as it was"
                     for doc_id, reason in self.files.items()]
         for folder, reason in self.folders.items():

@@ -9,6 +9,7 @@ says what happened: the live index is as it was and keeps serving.
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
 from contextlib import contextmanager, suppress
@@ -21,9 +22,14 @@ from whoosh.writing import IndexWriter, SegmentWriter
 
 from .errors import IndexLocked
 from .index_files import write_failed
+from .integrity import damaged
 from .store import current_generation, remove_unused_generations
 
 WRITER_LIMIT_MB = 128
+# What reading a damaged index raises: a seek or read at an offset a garbled file
+# claims (EINVAL, EOVERFLOW, ENXIO). A write never fails so; any other OSError out of
+# a sync (ENOSPC, EDQUOT, EFBIG, EROFS, EIO, EACCES, ...) is a failed write.
+READ_DAMAGE = frozenset({errno.EINVAL, errno.EOVERFLOW, errno.ENXIO})
 
 
 class LazyWriter:
@@ -99,11 +105,15 @@ def remove_orphan_files(ix: FileIndex) -> None:
 @contextmanager
 def failed_writes(index_dir: Path) -> Iterator[None]:
     """Around a sync's writes (with the write lock held): a failure removes what the
-    run wrote that no commit refers to; an OSError becomes IndexWriteFailed."""
+    run wrote that no commit refers to; an OSError that a damaged file causes becomes
+    IndexDamaged, any other IndexWriteFailed."""
     try:
         yield
     except BaseException as error:
         _clean_up(index_dir)
+        if isinstance(error, OSError) and error.errno in READ_DAMAGE:
+            raise damaged(index_dir, f"a file of it could not be read "
+                                     f"({error.strerror or error})") from error
         if isinstance(error, OSError):
             raise write_failed(index_dir, "write the index at", error) from error
         raise

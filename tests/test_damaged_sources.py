@@ -28,12 +28,13 @@ from pathlib import Path
 import pytest
 
 from indexer import Config, SeedsearchError, open_index, sync
-from indexer import watch
+from indexer import sources, watch
+from indexer.errors import IndexDamaged
 from indexer.jsonl import MAX_RECORD_BYTES, read_jsonl
 from indexer.searching import reading, search
 from indexer.sources import MAX_ARTICLE_BYTES
 from indexer.store import current_generation
-from indexer.sync import known_documents
+from indexer.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN, known_documents
 from indexer.watch import WatcherHealth, follow
 
 from .conftest import (CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write,
@@ -587,3 +588,141 @@ def test_watch_of_a_corpus_folder_gone_for_good_fails_and_says_so(tmp_path, monk
     thread.join(timeout=30)
     assert health.state == "failed" and "is gone" in (health.last_error or "")
     assert errors and "is gone" in str(errors[0])
+
+
+# --- a corpus that vanishes, garbled records, floods of warnings, huge fields ---
+
+def folder_corpus(tmp_path: Path, count: int, sub: str = "") -> Config:
+    corpus = tmp_path / "corpus"
+    for number in range(count):
+        write(corpus, f"{sub}a{number:03d}.txt", f"Story {number}\n\nBody of story {number}.")
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    sync(config)
+    return config
+
+
+def renaming_during_the_scan(monkeypatch, folder: Path, away: Path, replace: bool = False):
+    """Rename `folder` away (really) as soon as the scan lists a folder."""
+    def listed(folder_listed: Path) -> None:
+        if folder.exists():
+            folder.rename(away)
+            if replace:
+                folder.mkdir()
+    monkeypatch.setattr(sources, "listed", listed)
+
+
+@pytest.mark.parametrize("replace", [False, True])
+def test_corpus_folder_vanishing_mid_scan_keeps_every_article(tmp_path, monkeypatch, replace):
+    config = folder_corpus(tmp_path, 30)
+    renaming_during_the_scan(monkeypatch, config.corpus, tmp_path / "away", replace)
+    report = sync(config)
+    assert (report.removed, report.kept) == (0, 30)
+    assert "vanished" in report.incomplete[0]
+    assert doc_count(config) == 30
+
+
+def test_subfolder_vanishing_mid_scan_keeps_its_articles(tmp_path, monkeypatch):
+    config = folder_corpus(tmp_path, 20, sub="world/")
+    write(config.corpus, "top.txt", "Top\n\nA story at the top.")
+    sync(config)
+    renaming_during_the_scan(monkeypatch, config.corpus / "world", tmp_path / "away")
+    report = sync(config)
+    assert (report.removed, report.kept) == (0, 20)
+    assert report.incomplete and report.incomplete[0].startswith("world/")
+    assert doc_count(config) == 21
+
+
+def test_empty_corpus_folder_keeps_the_index_until_a_rebuild(tmp_path):
+    config = folder_corpus(tmp_path, 13)
+    config.corpus.rename(tmp_path / "away")
+    config.corpus.mkdir()  # an unmounted mount point looks like this
+    report = sync(config)
+    assert (report.removed, report.kept) == (0, 13)
+    assert report.incomplete == [f"the corpus folder {config.corpus} is empty; 13 articles "
+                                 "kept — run seedsearch index --rebuild to empty the index"]
+    assert doc_count(config) == 13
+    report = sync(config, rebuild=True)
+    assert not report.incomplete and doc_count(config) == 0
+
+
+def test_garbled_jsonl_lines_keep_their_articles(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    records = [record(n) for n in range(40)]
+    corpus.write_bytes(jsonl(records))
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    sync(config)
+    lines = jsonl(records).splitlines(keepends=True)
+    for number in range(0, 24, 2):  # twelve records garbled: binary bytes, cut short
+        lines[number] = b"\x00\xff\xfe garbage\n" if number % 4 else lines[number][:20] + b"\n"
+    lines.append(json.dumps({"title": "no id"}).encode() + b"\n")  # invalid, not garbled
+    corpus.write_bytes(b"".join(lines))
+    report = sync(config)
+    assert (report.removed, report.kept, report.skipped) == (0, 12, 13)
+    assert report.incomplete == ["corpus.jsonl: lines 1, 3, 5, 7, 9, 11, 13, 15, 17, 19 and 2 "
+                                 "more cannot be read as JSON (garbled or cut short); the "
+                                 "records before the damage are applied, and 12 articles "
+                                 "indexed from the rest are kept as they were"]
+    assert doc_count(config) == 40
+
+
+def test_a_flood_of_bad_records_keeps_a_bounded_number_of_warnings(tmp_path):
+    corpus = tmp_path / "corpus.jsonl.gz"
+    corpus.write_bytes(gzip.compress(jsonl([record(0)]) + b"{}\n" * 50_000))
+    heard: list[str] = []
+    report = sync(Config(corpus=corpus, index=tmp_path / "index"), warn=heard.append)
+    assert report.skipped == 50_000 and report.added == 1
+    assert len(report.warnings) == MAX_WARNINGS_KEPT
+    assert report.warnings_dropped == 50_000 - MAX_WARNINGS_KEPT
+    assert len(heard) == MAX_WARNINGS_SHOWN + 1
+    assert heard[-1] == (f"… and {50_000 - MAX_WARNINGS_SHOWN:,} more warnings "
+                         f"(first {MAX_WARNINGS_SHOWN} shown)")
+
+
+def test_huge_id_section_and_url_are_refused_cut_or_dropped(tmp_path):
+    corpus = tmp_path / "corpus.jsonl"
+    huge = "x" * 100_000
+    corpus.write_bytes(jsonl([
+        {"id": huge, "title": "Huge id", "text": "Its id is huge."},
+        {"id": "s", "title": "Huge section", "text": "Long.", "section": huge, "url": huge},
+        {"id": "ok", "title": "Fine", "text": "Fine.", "section": "World",
+         "url": "https://example.com/a"}]))
+    config = Config(corpus=corpus, index=tmp_path / "index")
+    report = sync(config)
+    assert (report.added, report.skipped) == (2, 1)
+    documents = stored(config)
+    assert set(documents) == {"s", "ok"}
+    assert len(documents["s"]["section"]) == 200 and "url" not in documents["s"]
+    assert documents["ok"]["url"] == "https://example.com/a"
+    assert sum("over the 512 an id may have" in w for w in report.warnings) == 1
+
+
+def test_txt_path_over_the_id_cap_is_skipped(tmp_path):
+    corpus = tmp_path / "corpus"
+    deep = "/".join(["d" * 200] * 3) + "/story.txt"  # 614 characters
+    write(corpus, deep, "Deep\n\nA story deep down.")
+    write(corpus, "top.txt", "Top\n\nA story at the top.")
+    report = sync(Config(corpus=corpus, index=tmp_path / "index"))
+    assert (report.added, report.skipped) == (1, 1)
+
+
+def truncate_one(generation: Path, suffix: str) -> None:
+    path = next(p for p in generation.iterdir() if p.name.endswith(suffix))
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def garble_one(generation: Path, suffix: str) -> None:
+    path = next(p for p in generation.iterdir() if p.name.endswith(suffix))
+    path.write_bytes(b"\xff" * path.stat().st_size)
+
+
+@pytest.mark.parametrize("damage, suffix", [
+    (truncate_one, ".trm"), (truncate_one, ".content_hash.col"), (garble_one, ".id.col"),
+    (truncate_one, ".id.col")])
+def test_plain_index_on_a_damaged_index_says_it_is_damaged(tmp_path, damage, suffix):
+    config = folder_corpus(tmp_path, 10)
+    generation = current_generation(config.index)
+    damage(generation, suffix)
+    with pytest.raises(IndexDamaged) as raised:
+        sync(config)
+    assert str(generation) in str(raised.value) or str(config.index) in str(raised.value)
+    assert "seedsearch index --rebuild" in str(raised.value)

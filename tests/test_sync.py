@@ -141,7 +141,9 @@ def test_every_left_out_article_is_counted_as_skipped(tmp_path: Path):
                                         '{"id": "b", "title": "", "text": ""}\n'
                                         'not json\n')
     report = sync(Config(corpus=corpus, index=tmp_path / "index"))
-    assert (report.added, report.skipped, len(report.warnings)) == (1, 2, 2)
+    # the line that is not JSON is also damage to the file (its articles would be kept)
+    assert (report.added, report.skipped, len(report.warnings)) == (1, 2, 3)
+    assert len(report.incomplete) == 1 and "line 3 cannot be read" in report.incomplete[0]
 
 
 def test_link_leaving_the_corpus_is_skipped_and_counted(seed_config, tmp_path: Path):
