@@ -28,7 +28,8 @@ __all__ = ["build_segments", "commit_segments", "collector_paused"]
 
 Prepare = Callable[[Fields], Fields]  # run where the document is indexed (in its worker)
 BATCH = 64  # documents per message to a worker
-POLL_SECONDS = 0.5  # how often a waiting worker checks that its parent lives
+POLL_SECONDS = 0.5  # how often a waiting process checks that the other side lives
+STOP_SECONDS = 10.0  # how long a worker may take to exit before it is killed
 
 
 def _as_given(fields: Fields) -> Fields:
@@ -78,37 +79,93 @@ def collector_paused() -> Iterator[None]:
 
 def _build_in_workers(ix: FileIndex, documents: Iterable[Fields], procs: int,
                       limitmb: int, prepare: Prepare) -> list[Segment]:
+    """Every wait here is bounded: a worker that fails or vanishes fails the build
+    within `POLL_SECONDS`, and the `finally` leaves no process and no queue thread
+    the interpreter would wait for at exit (a Ctrl+C included)."""
     context = multiprocessing.get_context()
     work: Any = context.Queue(maxsize=2 * procs)
     results: Any = context.Queue()
     workers = [context.Process(target=_worker,
-                               args=(ix, limitmb, work, results, os.getpid(), prepare),
-                               daemon=True) for _ in range(procs)]
-    for worker in workers:
-        worker.start()
+                               args=(number, ix, limitmb, work, results, os.getpid(),
+                                     prepare),
+                               daemon=True) for number in range(procs)]
+    crew = _Crew(workers, results)
     try:
+        for worker in workers:
+            worker.start()
         for batch in _batches(documents, BATCH):
-            _put(work, batch, workers)
+            _put(work, batch, crew)
         for _ in workers:
-            _put(work, None, workers)
-        segments: list[Segment] = []
-        for _ in workers:
-            outcome, value = _get(results, workers)
-            if outcome == "oserror":  # a full disk, say: the caller says what to do
-                raise OSError(*value)
-            if outcome == "error":
-                raise RuntimeError(f"an indexing process failed:\n{value}")
-            segments.extend(value)
+            _put(work, None, crew)
+        while not crew.finished():
+            if not crew.receive(POLL_SECONDS):
+                crew.check()
         for worker in workers:
-            worker.join()
-        return segments
+            worker.join(timeout=STOP_SECONDS)
+        return crew.segments()
     finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.kill()
-                worker.join()
-        work.close()
-        results.close()
+        _stop(workers, work, results)
+
+
+class _Crew:
+    """The workers and the final reports they sent: ("done", segments) or a failure."""
+
+    def __init__(self, workers: Sequence[BaseProcess], results: Any) -> None:
+        self.workers = workers
+        self.results = results
+        self.reports: dict[int, list[Segment]] = {}
+
+    def finished(self) -> bool:
+        return len(self.reports) == len(self.workers)
+
+    def segments(self) -> list[Segment]:
+        return [segment for number in sorted(self.reports) for segment in self.reports[number]]
+
+    def receive(self, timeout: float) -> bool:
+        """Take one report if one comes within `timeout`; a failure report raises:
+        an OSError stays one, so the caller can say the disk is full."""
+        try:
+            number, outcome, value = self.results.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        if outcome == "oserror":
+            raise OSError(*value)
+        if outcome == "error":
+            raise RuntimeError(f"an indexing process failed:\n{value}")
+        self.reports[number] = value
+        return True
+
+    def check(self) -> None:
+        """Raise if a worker exited, whatever its code, without its final report.
+
+        A worker's exit waits for its queue's feeder thread to have written the
+        report into the pipe, so an exited worker's report is readable now."""
+        for number, worker in enumerate(self.workers):
+            if worker.exitcode is None or number in self.reports:
+                continue
+            while number not in self.reports and self.receive(0):
+                pass
+            if number not in self.reports:
+                raise RuntimeError(f"an indexing process exited with code {worker.exitcode} "
+                                   "before it finished")
+
+
+def _stop(workers: Sequence[BaseProcess], *queues: Any) -> None:
+    """End the workers still running and let the interpreter exit without
+    flushing what the queues still buffer (no process is left to read it)."""
+    for channel in queues:
+        channel.cancel_join_thread()
+    started = [worker for worker in workers if worker.pid is not None]
+    for worker in started:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in started:
+        worker.join(timeout=STOP_SECONDS)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout=STOP_SECONDS)
+    for channel in queues:
+        channel.close()
 
 
 def _batches(documents: Iterable[Fields], size: int) -> Iterator[list[Fields]]:
@@ -122,44 +179,35 @@ def _batches(documents: Iterable[Fields], size: int) -> Iterator[list[Fields]]:
         yield batch
 
 
-def _put(work: Any, item: object, workers: Sequence[BaseProcess]) -> None:
+def _put(work: Any, item: object, crew: _Crew) -> None:
+    """Queue `item`, failing as soon as a worker reports a failure or is gone:
+    checked before every batch, not only when the queue is full, so a failed
+    worker stops the build before the others index the rest for nothing."""
     while True:
+        crew.receive(0)
+        crew.check()
         try:
             work.put(item, timeout=POLL_SECONDS)
             return
         except queue.Full:
-            _check_alive(workers)
+            pass
 
 
-def _get(results: Any, workers: Sequence[BaseProcess]) -> tuple[str, Any]:
-    while True:
-        try:
-            outcome: tuple[str, Any] = results.get(timeout=POLL_SECONDS)
-            return outcome
-        except queue.Empty:
-            _check_alive(workers)
-
-
-def _check_alive(workers: Sequence[BaseProcess]) -> None:
-    for worker in workers:
-        if worker.exitcode not in (None, 0):
-            raise RuntimeError(f"an indexing process exited with code {worker.exitcode}")
-
-
-def _worker(ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int,
+def _worker(number: int, ix: FileIndex, limitmb: int, work: Any, results: Any, parent: int,
             prepare: Prepare) -> None:
     die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl+C is the parent's to handle
     with collector_paused():
         try:
             segments = _build_in_process(ix, _queued(work, parent), limitmb, prepare)
         except OSError as error:
-            results.put(("oserror", (error.errno, error.strerror or str(error),
-                                     error.filename)))
+            results.put((number, "oserror", (error.errno, error.strerror or str(error),
+                                             error.filename)))
             return
         except BaseException:
-            results.put(("error", traceback.format_exc()))
+            results.put((number, "error", traceback.format_exc()))
             return
-    results.put(("done", segments))
+    results.put((number, "done", segments))
 
 
 def _queued(work: Any, parent: int) -> Iterator[Fields]:

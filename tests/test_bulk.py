@@ -254,3 +254,94 @@ def test_builds_work_when_processes_are_not_forked(tmp_path, method):
     assert "2100 added" in done.stdout + done.stderr
     assert len(open_live(config)._segments()) == 2
     assert hits(config, "item 2099")[0][0][0] == "a02099"
+
+
+# --- a failing or interrupted multi-process build never hangs ------------------
+
+FAILING_BUILD = """\
+import errno, os, sys
+from whoosh import index
+from indexer.bulk import build_segments
+
+def fail(fields):
+    if sys.argv[2] == "oserror":
+        raise OSError(errno.ENOSPC, "No space left on device")
+    if sys.argv[2] == "exit":
+        os._exit(0)  # gone without a word, and with a success code
+    raise ValueError("a broken document")
+
+documents = ({"id": f"a{n:05d}", "title": "t", "body": "b " * 200} for n in range(3000))
+try:
+    build_segments(index.open_dir(sys.argv[1]), documents, 2, 16, fail)
+except Exception as error:
+    print(type(error).__name__, getattr(error, "errno", None), str(error).splitlines()[0])
+try:
+    print("children left:", os.waitpid(-1, os.WNOHANG))
+except ChildProcessError:
+    print("no children left")
+"""
+
+
+@pytest.mark.parametrize("failure, expected", [
+    ("oserror", "OSError 28 [Errno 28] No space left on device"),
+    ("valueerror", "RuntimeError None an indexing process failed:"),
+    ("exit", "RuntimeError None an indexing process exited with code 0 before it finished"),
+])
+def test_workers_failing_while_the_work_queue_is_full_fail_the_build(tmp_path, failure,
+                                                                     expected):
+    """Every worker fails on its first document while the parent still has dozens of
+    batches to queue: the parent stops feeding, says why, and leaves no process."""
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(10)),
+                    index=tmp_path / "index")
+    sync(config)
+    done = subprocess.run([sys.executable, "-c", FAILING_BUILD,
+                           str(current_generation(config.index)), failure],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [expected, "no children left"]
+    assert done.stderr == ""
+
+
+def test_a_full_disk_during_a_two_process_build_says_so(tmp_path):
+    """A real write failure (RLIMIT_FSIZE, as a full disk) in both workers of a
+    rebuild big enough to fill the work queue."""
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(3000)),
+                    index=tmp_path / "index")
+    limit = 256 * 1024
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        import resource
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "indexer", "index", "-q", "--rebuild",
+                           "--procs", "2", "--corpus", str(config.corpus),
+                           "--index", str(config.index)],
+                          capture_output=True, text=True, cwd=ROOT, preexec_fn=limited,
+                          timeout=120)
+    assert done.returncode == 1
+    assert f"Could not write the index at {config.index}: File too large" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert current_generation(config.index) is None
+
+
+def test_ctrl_c_stops_a_default_build_and_its_workers(tmp_path):
+    config = Config(corpus=write_jsonl(tmp_path / "c.jsonl", articles(12000)),
+                    index=tmp_path / "index")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "indexer", "index", "-q", "--procs", "2", "--corpus",
+         str(config.corpus), "--index", str(config.index)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        workers = poll(lambda: len(children(process.pid)) >= 2 and children(process.pid),
+                       timeout=30)[0]
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode != 0
+    assert "Aborted!" in stderr
+    poll(lambda: not any(alive(pid) for pid in workers), timeout=10)
+    assert current_generation(config.index) is None
