@@ -16,11 +16,12 @@ import os
 import re
 import shutil
 import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Config
-from .errors import IndexDamaged, IndexWriteFailed
+from .errors import IndexDamaged, IndexWriteFailed, InvalidSetting
 from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
@@ -28,6 +29,7 @@ SETTINGS_FILE = "settings.json"
 LOCK_FILE = "write.lock"
 READERS_FILE = "readers.lock"
 GENERATION_NAME = re.compile(r"gen-[0-9]{6,20}")  # as create_generation names them
+TRASH_NAME = re.compile(r"trash-gen-[0-9]{6,20}-[0-9]+-[0-9]+")  # as trash_name makes them
 POINTER_LIMIT = 256  # bytes read of CURRENT: a generation's name and a newline
 SETTINGS_LIMIT = 4096  # bytes read of settings.json
 
@@ -215,3 +217,80 @@ def generation_size(generation: Path) -> int:
             except FileNotFoundError:
                 continue
     return total
+
+
+def trash_name(generation: Path) -> str:
+    """The name a generation is renamed to before it is removed (see TRASH_NAME)."""
+    return f"trash-{generation.name}-{os.getpid()}-{time.time_ns()}"
+
+
+def is_our_trash(path: Path) -> bool:
+    """A generation renamed for removal by a run killed before it removed it."""
+    return TRASH_NAME.fullmatch(path.name) is not None and _is_real_folder(path)
+
+
+def is_our_generation(path: Path) -> bool:
+    """A generation this program made: its name, a real folder (never a link), and our
+    marker (readers.lock, or settings.json as we write it), or empty (a build killed
+    before it wrote anything). The cleaner removes nothing else, so a user's files in
+    a folder given as --index are never taken for leftovers."""
+    if GENERATION_NAME.fullmatch(path.name) is None or not _is_real_folder(path):
+        return False
+    if _is_regular_file(path / READERS_FILE) or read_settings(path) is not None:
+        return True
+    try:
+        with os.scandir(path) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
+def check_index_dir(index_dir: Path) -> None:
+    """InvalidSetting unless `index_dir` is, or can become, a folder of our index:
+    a folder that exists, is not empty and holds nothing of ours is the user's."""
+    existing = index_dir
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        through = "" if existing == index_dir else f" ({existing} is a file)"
+        raise InvalidSetting(f"{index_dir} is not a folder{through}: choose a folder for the "
+                             "index with --index.")
+    if existing != index_dir:
+        return  # created when the index is built
+    others = _foreign_entries(index_dir)
+    if others:
+        shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+        raise InvalidSetting(f"{index_dir} is not a seedsearch index: it holds other files "
+                             f"({shown}).", "Choose an empty or new folder with --index.")
+
+
+def _foreign_entries(index_dir: Path) -> list[str]:
+    """Up to four names in `index_dir` when nothing in it is ours; [] when something
+    is (or it is empty, or cannot be listed: the write that follows says why)."""
+    if _is_regular_file(index_dir / CURRENT) or _is_regular_file(index_dir / LOCK_FILE):
+        return []
+    others: list[str] = []
+    try:
+        with os.scandir(index_dir) as entries:
+            for entry in entries:
+                if is_our_generation(Path(entry.path)):
+                    return []
+                if len(others) < 4:
+                    others.append(entry.name)
+    except OSError:
+        return []
+    return sorted(others)
+
+
+def _is_real_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

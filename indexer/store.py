@@ -27,11 +27,12 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 
 from .config import Config
-from .errors import IndexLocked, IndexNotFound, SettingsMismatch
-from .index_files import (CURRENT, LOCK_FILE, READERS_FILE, SETTINGS_FILE, IndexSettings,
-                          current_generation, current_name, generation_size,
+from .errors import IndexLocked, IndexNotFound, InvalidSetting, SettingsMismatch
+from .index_files import (CURRENT, GENERATION_NAME, LOCK_FILE, READERS_FILE, SETTINGS_FILE,
+                          IndexSettings, check_index_dir, current_generation, current_name,
+                          generation_size, is_our_generation, is_our_trash,
                           live_generation_or_none, open_lock_file, read_settings, remove_entry,
-                          settings_of, unreadable, write_failed, write_new_file)
+                          settings_of, trash_name, unreadable, write_failed, write_new_file)
 from .integrity import ClosingStorage, checked_toc, damaged, latest_toc, reading
 from .schema import build_schema
 
@@ -40,6 +41,7 @@ __all__ = [  # what other modules import from here, some of it defined in index_
     "current_generation", "live_generation_or_none", "read_settings", "settings_of",
     "generation_size", "open_index", "lease_index", "open_generation", "Lease",
     "create_generation", "publish", "remove_unused_generations", "write_lock",
+    "check_index_folder",
 ]
 
 LOCK_TIMEOUT = 30.0
@@ -57,6 +59,23 @@ def open_index(config: Config) -> FileIndex:
     return index
 
 
+def check_index_folder(config: Config) -> None:
+    """InvalidSetting unless `config.index` can hold our index and nothing else:
+    not a file, not a folder of the user's files, not the corpus or a folder
+    holding it. A folder inside the corpus is fine: the scan and the watcher
+    skip it. Call before anything is written into the index folder."""
+    try:
+        index, corpus = config.index.resolve(), config.corpus.resolve()
+    except (OSError, RuntimeError):  # a loop of links: the next step reports it
+        index, corpus = config.index, Path("/nonexistent/corpus")
+    if index == corpus or index in corpus.parents:
+        raise InvalidSetting(f"{config.index}: the index cannot be the corpus folder or hold "
+                             f"it ({config.corpus}).",
+                             "Choose another folder with --index (one inside the corpus is "
+                             "fine).")
+    check_index_dir(config.index)
+
+
 def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
     """The live index and a lease that keeps its generation on disk until released.
 
@@ -65,6 +84,7 @@ def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
     A miss that lasts longer is damage: `CURRENT` names a generation that is
     gone, or a generation lost its table of contents.
     """
+    check_index_folder(config)
     deadline = time.monotonic() + LEASE_PATIENCE
     while True:
         generation = current_generation(config.index)
@@ -181,12 +201,14 @@ def create_generation(config: Config) -> tuple[Path, FileIndex]:
     """A new, empty generation beside the live one (not yet published).
 
     On failure (a full disk, say) nothing of it is left behind; readers.lock is
-    written last, so a generation killed half-made is one the cleaner removes.
+    written last, so a generation killed half-made is one the cleaner removes
+    (settings.json, written first, marks it as ours).
     """
+    check_index_folder(config)
     try:
         config.index.mkdir(parents=True, exist_ok=True)
         numbers = [int(p.name[4:]) for p in config.index.glob("gen-*")
-                   if p.name[4:].isascii() and p.name[4:].isdigit()]
+                   if GENERATION_NAME.fullmatch(p.name)]
         generation = config.index / f"gen-{max(numbers, default=0) + 1:06d}"
         generation.mkdir()
     except OSError as error:
@@ -213,7 +235,7 @@ def publish(generation: Path) -> None:
         remove_entry(pending)  # left by a run killed here
         write_new_file(pending, generation.name + "\n")
         if (index_dir / CURRENT).is_dir() and not (index_dir / CURRENT).is_symlink():
-            shutil.rmtree(index_dir / CURRENT)  # damage that os.replace cannot overwrite
+            os.rmdir(index_dir / CURRENT)  # damage os.replace cannot overwrite; only if empty
         os.replace(pending, index_dir / CURRENT)
     except OSError as error:
         remove_entry(pending)
@@ -236,19 +258,17 @@ def remove_unused_generations(index_dir: Path) -> list[str]:
     Call with the write lock held: then a generation that is not live is
     either superseded or the leftover of a killed run, never one being built.
     A damaged CURRENT names no live generation: all unleased ones go, and the
-    rebuild that follows publishes a new one. Links are removed, never followed.
+    rebuild that follows publishes a new one. Only what this program made is
+    removed (see `is_our_generation`, `is_our_trash`): links, files and folders
+    of the user's that merely look like ours are left alone, never followed.
     """
     for leftover in index_dir.glob("trash-*"):
-        remove_entry(leftover)
+        if is_our_trash(leftover):
+            remove_entry(leftover)
     live = live_generation_or_none(index_dir)
     removed = []
     for other in sorted(index_dir.glob("gen-*")):
-        if other == live:
-            continue
-        if other.is_symlink() or not other.is_dir():
-            remove_entry(other)
-            removed.append(other.name)
-        elif _remove_if_unleased(other):
+        if other != live and is_our_generation(other) and _remove_if_unleased(other):
             removed.append(other.name)
     return removed
 
@@ -259,14 +279,14 @@ def _remove_if_unleased(generation: Path) -> bool:
     except OSError as error:
         if not isinstance(error, FileNotFoundError) and error.errno != errno.ELOOP:
             return False  # cannot tell whether it is leased: a later run tries again
-        remove_entry(generation)  # a build killed before it was set up, or a damaged one
+        remove_entry(generation)  # ours, killed before it was set up, or damaged
         return True
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             return False  # a reader still uses it; a later run removes it
-        trash = generation.with_name(f"trash-{generation.name}-{os.getpid()}-{time.time_ns()}")
+        trash = generation.with_name(trash_name(generation))
         try:
             os.rename(generation, trash)  # readers waiting on the lock then see it gone
         except OSError:
@@ -279,7 +299,11 @@ def _remove_if_unleased(generation: Path) -> bool:
 
 @contextmanager
 def write_lock(index_dir: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """One writer at a time across processes; waits up to `timeout` seconds."""
+    """One writer at a time across processes; waits up to `timeout` seconds.
+
+    Refuses a file, or a folder of someone else's files, before creating anything.
+    """
+    check_index_dir(index_dir)
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(index_dir / LOCK_FILE,

@@ -57,7 +57,7 @@ def test_a_reader_that_finds_its_generation_just_removed_reads_current_again(see
 
 def test_leftovers_of_a_killed_build_are_removed(seed_config):
     (seed_config.index / "gen-000099").mkdir()  # a build killed before it was set up
-    (seed_config.index / "trash-gen-000007").mkdir()
+    (seed_config.index / "trash-gen-000007-4242-1700000000000000000").mkdir()  # killed mid-remove
     sync(seed_config)
     assert generations(seed_config) == [current_generation(seed_config.index).name]
     assert not list(seed_config.index.glob("trash-*"))
