@@ -30,7 +30,8 @@ from .errors import SeedsearchError
 from .integrity import closing_on_failure, damaged, describe
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
-from .store import (LOCK_TIMEOUT, IndexSettings, create_generation, current_generation,
+from .store import (LOCK_TIMEOUT, IndexSettings, check_index_folder, create_generation,
+                    current_generation,
                     open_generation, publish, read_settings, remove_unused_generations,
                     write_lock)
 from .unread import Unread, carried_over, previous_generation
@@ -113,6 +114,7 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
     """
     started = time.perf_counter()
     corpus = check_corpus(config.corpus)
+    check_index_folder(config)  # never write into, or clean, a folder that is not ours
     report = SyncReport()
     say = stage or (lambda name: None)
 
