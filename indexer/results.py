@@ -59,6 +59,7 @@ class Hit:
     path: str | None
     snippet: Snippet
     duplicates: tuple[Copy, ...] = ()
+    modified: datetime | None = None  # the source file's modification time (feeds of undated corpora)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,12 @@ class SearchResults:
     facets: Facets | None = None
     filters: Filters = NO_FILTERS
     partial: bool = False  # the time budget ran out: `notice` says what was left out
+    # `total` counts stories (what the pages show, copies folded); `articles` the
+    # matching articles (None: the same as `total`). `total_exact` is False when
+    # stories were counted over the best-ranked candidates only (see searching).
+    articles: int | None = None
+    total_exact: bool = True
+    explanation: str | None = None  # why there are no hits, when a filter explains it
 
     @property
     def pages(self) -> int:
