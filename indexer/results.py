@@ -59,7 +59,7 @@ class Hit:
     path: str | None
     snippet: Snippet
     duplicates: tuple[Copy, ...] = ()
-    modified: datetime | None = None  # the source file's modification time (feeds of undated corpora)
+    modified: datetime | None = None  # the source file's mtime (feeds of undated corpora)
 
     def to_json(self) -> dict[str, Any]:
         return {

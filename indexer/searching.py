@@ -17,7 +17,8 @@ from .duplicates import collapse, signatures_of
 from .results import MAX_RESULTS, Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
 from .budget import REQUEST_SECONDS, Deadline
-from .facets import NO_FILTERS, UNDATED, Facets, Filters, allowed, count, in_date_ranges
+from .facets import NO_FILTERS, UNDATED, Facets, Filters, allowed, count
+from .query_filters import filters_apart
 from .snippets import highlighter, lead, snippet_for
 from .readers import open_searcher, reading  # noqa: F401 - re-exported
 from .suggest import SpellingWork, suggest
@@ -162,30 +163,13 @@ def _run(searcher: Searcher, parsed: ParsedQuery, limit: int, sort: str,
 
 def _array_results(searcher: Searcher, q: wq.Query, limit: int,
                    mask: np.ndarray | None) -> ArrayResults | None:
-    """Keyword queries by the array scorer (None for other shapes); `date:`
-    ranges beside the words become a mask, as the year and month filters are.
-
-    Whoosh would add the same constant (the range's score) to every hit, so
-    the order, the ties and the total are the same either way.
-    """
-    words, ranges = date_ranges_apart(q)
-    if ranges:
-        in_ranges = in_date_ranges(searcher, ranges)
-        mask = in_ranges if mask is None else mask & in_ranges
+    """Keyword queries by the array scorer (None for other shapes); the query's
+    filter terms beside the words (`date:`, ...) become a mask, as the facet
+    filters are (see `query_filters`)."""
+    words, in_filters = filters_apart(searcher, q)
+    if in_filters is not None:
+        mask = in_filters if mask is None else mask & in_filters
     return top_results(searcher, words, limit, mask)
-
-
-def date_ranges_apart(q: wq.Query) -> tuple[wq.Query, list[wq.NumericRange]]:
-    """(the rest, the `date:` ranges) of a query `words AND date:...`; the query
-    itself and no ranges for any other shape."""
-    if not isinstance(q, wq.And):
-        return q, []
-    ranges = [child for child in q.subqueries if isinstance(child, wq.NumericRange)
-              and child.fieldname == "date" and child.constantscore]
-    rest = [child for child in q.subqueries if child not in ranges]
-    if not ranges or len(rest) != 1:
-        return q, []
-    return rest[0], ranges
 
 
 def _matched(results: Results | ArrayResults) -> np.ndarray:

@@ -17,7 +17,8 @@ from indexer.similar import similar
 from indexer.suggest import completions
 from indexer.query import build_parser, parse
 from indexer.scoring import top_results
-from indexer.searching import date_ranges_apart, reading
+from indexer.query_filters import date_ranges_apart
+from indexer.searching import reading
 
 from .conftest import client_for, CORPORA, indexed_jsonl, needs_shared
 from .test_web import get_page, params
