@@ -5,12 +5,13 @@ corrections). Each article gets a MinHash signature of its 5-word shingles,
 kept in a fixed-width column: the share of equal positions in two signatures
 estimates the Jaccard similarity of the two articles' shingle sets. Results
 fold the copies of a story into its best-ranked hit, comparing only hits that
-share a band of their signatures (LSH over the page's candidates: linear in
-them, where comparing every pair cost 7 GiB for 100,000 candidates). An
-article's page lists its copies, found by comparing its signature with every
-other at once (one array comparison per segment: about 5 ms for 100,000
-articles). LSH band keys as indexed terms were tried for that instead: eight
-more one-posting terms per article made a Reuters build 50 % slower.
+share a band of their signatures (LSH over a search's candidates: linear in
+them, where comparing every pair cost 7 GiB for 100,000 candidates; about
+2 µs a candidate, 43,000 of them in 80 ms). An article's page lists its
+copies, found by comparing its signature with every other at once (one
+array comparison per segment: about 5 ms for 100,000 articles). LSH band
+keys as indexed terms were tried for that instead: eight more one-posting
+terms per article made a Reuters build 50 % slower.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ _A = _RANDOM.integers(1, 1 << 63, HASHES, dtype=np.uint64) | np.uint64(1)
 _B = _RANDOM.integers(0, 1 << 63, HASHES, dtype=np.uint64)
 _SHIFT = np.uint64(32)
 _MULTIPLIER = np.uint64(1_000_003)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # splitmix64's multiplier, for band keys
 
 
 @lru_cache(maxsize=200_000)
@@ -87,39 +89,84 @@ def collapse(hits: list[Any], signatures: np.ndarray,
     is similar to, as comparing it with every kept hit before it would; only
     kept hits sharing a band with it are compared (see `band_keys`), at most
     `BUCKET_CHECKS` per band, so the work is linear in the number of hits
-    (`work["compared"]`, when given, counts the signatures compared).
+    (`work["compared"]`, when given, counts the signatures compared). A hit
+    whose signature equals a better hit's joins that hit's group without any
+    comparison (a story copied thousands of times costs a lookup per copy).
+
+    A hit's group depends only on the hits ranked before it (prefix-stable):
+    folding more candidates never moves the hits already folded.
     """
     if not hits:
         return []
     keys = band_keys(signatures)
     shared, after_another = _band_mates(keys)
-    looked_at = (np.count_nonzero(signatures, axis=1) > 0) & after_another
+    looked_at: list[bool] = ((np.count_nonzero(signatures, axis=1) > 0) & after_another).tolist()
+    filed: list[bool] = np.asarray(shared.any(axis=1)).tolist()  # kept: filed by band key
+    first_same = _first_identical(signatures, keys)
     kept_in: dict[int, list[int]] = {}  # band key -> kept hits holding it, best first
+    homes: list[int] = []  # each hit's kept hit (itself when kept)
+    for index in range(len(hits)):
+        home = None
+        if looked_at[index]:
+            same = first_same[index]
+            home = homes[same] if same != index else \
+                _home(index, keys[index], kept_in, signatures, work)
+        if home is None:
+            home = index
+            if filed[index]:
+                _file(index, keys, shared, kept_in)
+        homes.append(home)
+    return _groups(hits, homes)
+
+
+def _file(index: int, keys: np.ndarray, shared: np.ndarray,
+          kept_in: dict[int, list[int]]) -> None:
+    """File kept hit `index` under its band keys that other hits hold too."""
+    row: np.ndarray = keys[index]
+    for key in row[shared[index]].tolist():
+        kept_in.setdefault(key, []).append(index)
+
+
+def _groups(hits: list[Any], homes: list[int]) -> list[tuple[Any, list[Any]]]:
     groups: dict[int, list[Any]] = {}  # kept hit -> its copies, in rank order
-    for index, hit in enumerate(hits):
-        home = _home(index, keys[index], kept_in, signatures, work) if looked_at[index] \
-            else None
-        if home is not None:
-            groups[home].append(hit)
-            continue
-        groups[index] = []
-        for key in keys[index][shared[index]].tolist():
-            kept_in.setdefault(key, []).append(index)
+    for index, home in enumerate(homes):
+        if home == index:
+            groups[index] = []
+        else:
+            groups[home].append(hits[index])
     return [(hits[kept], copies) for kept, copies in groups.items()]
+
+
+def _first_identical(signatures: np.ndarray, keys: np.ndarray) -> list[int]:
+    """For each row, the first row with the very same signature (itself, mostly);
+    found by the rows' hashes of their band keys, then checked value by value."""
+    _, first, inverse = np.unique(_mixed(keys.view(np.uint64), seed=BANDS),
+                                  return_index=True, return_inverse=True)
+    found = first[inverse.ravel()]
+    unequal = ~(signatures[found] == signatures).all(axis=1)  # a hash collision
+    found[unequal] = np.flatnonzero(unequal)
+    listed: list[int] = found.tolist()
+    return listed
 
 
 def _band_mates(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(which band keys another hit holds too, which hits share a band with a better
     one): computed at once, so the loop above does no work for the hits, nearly
-    all of them, that share no band with anything."""
+    all of them, that share no band with anything. One sort of every key (with
+    its row) finds both: runs of equal keys, and each run's first row."""
     flat = keys.ravel()
-    _, first, inverse, counts = np.unique(flat, return_index=True, return_inverse=True,
-                                          return_counts=True)
-    inverse = inverse.ravel()
-    shared = (counts[inverse] > 1).reshape(keys.shape)
-    first_row = (first // keys.shape[1])[inverse].reshape(keys.shape)
+    order = np.argsort(flat)
+    ordered = flat[order]
+    begins = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    starts = np.flatnonzero(begins)
+    run = np.empty(len(flat), dtype=np.int64)
+    run[order] = np.cumsum(begins) - 1
+    counts = np.diff(np.append(starts, len(flat)))
+    first_row = np.minimum.reduceat(order // keys.shape[1], starts)
+    shared: np.ndarray = (counts[run] > 1).reshape(keys.shape)
     rows = np.arange(len(keys))[:, None]
-    return shared, (first_row < rows).any(axis=1)
+    after_another = np.asarray((first_row[run].reshape(keys.shape) < rows).any(axis=1))
+    return shared, after_another
 
 
 def band_keys(signatures: np.ndarray) -> np.ndarray:
@@ -134,15 +181,25 @@ def band_keys(signatures: np.ndarray) -> np.ndarray:
     band is 1 - (1 - s**4)**8: 0.985 at s = 0.8, 0.40 at 0.5, 0.06 at 0.3, so
     few unrelated pairs are compared (4 bands of 8 would miss half the copies
     at 0.8; 16 bands of 2 would compare most pairs).
+
+    A key is a 64-bit hash of the band's values (sorting 128-bit values as
+    bytes cost 70 ms for 43,000 hits); two bands that differ share a key with
+    odds of about 2**-61, which costs one comparison and folds nothing.
     """
-    rows = len(signatures)
-    keys = np.empty((rows, BANDS), dtype=np.int64)
+    keys = np.empty((len(signatures), BANDS), dtype=np.uint64)
     for band in range(BANDS):
-        values = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
-        as_one = values.view(np.dtype((np.void, values.dtype.itemsize * ROWS))).ravel()
-        _, inverse = np.unique(as_one, return_inverse=True)
-        keys[:, band] = inverse.ravel() * BANDS + band  # distinct across bands
-    return keys
+        mixed = _mixed(signatures[:, band * ROWS:(band + 1) * ROWS], seed=band)
+        keys[:, band] = (mixed >> np.uint64(3) << np.uint64(3)) | np.uint64(band)
+    return keys.view(np.int64)  # distinct across bands: the band is the low 3 bits
+
+
+def _mixed(values: np.ndarray, seed: int) -> np.ndarray:
+    """A 64-bit hash of each row of `values` (splitmix64's multiply and shift)."""
+    mixed = np.full(len(values), seed, dtype=np.uint64)
+    for column in values.T:
+        mixed = (mixed ^ column.astype(np.uint64)) * _GOLDEN
+        mixed ^= mixed >> np.uint64(31)
+    return mixed
 
 
 def _home(index: int, keys: np.ndarray, kept_in: dict[int, list[int]],

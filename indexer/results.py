@@ -58,8 +58,14 @@ class Hit:
     date: datetime | None
     path: str | None
     snippet: Snippet
-    duplicates: tuple[Copy, ...] = ()
-    modified: datetime | None = None  # the source file's mtime (feeds of undated corpora)
+    duplicates: tuple[Copy, ...] = ()  # the first copies folded into this hit (a capped list)
+    # the source file's mtime, timezone-aware UTC (feeds of undated corpora); None: unknown
+    modified: datetime | None = None
+    copies: int = 0  # how many copies were folded into this hit (at least len(duplicates))
+
+    def __post_init__(self) -> None:
+        if self.copies < len(self.duplicates):  # a hit made by hand, without the count
+            object.__setattr__(self, "copies", len(self.duplicates))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,7 +73,7 @@ class Hit:
             "title": self.title, "section": self.section,
             "date": self.date.isoformat(timespec="seconds") if self.date else None,
             "path": self.path, "snippet": self.snippet.html(),
-            "duplicates": [copy.id for copy in self.duplicates],
+            "duplicates": [copy.id for copy in self.duplicates], "copies": self.copies,
         }
 
 
@@ -108,6 +114,8 @@ class SearchResults:
             "per_page": self.per_page, "took_ms": round(self.took_ms, 2),
             "suggestion": self.suggestion, "hits": [hit.to_json() for hit in self.hits],
             "filters": self.filters.to_json(), "partial": self.partial, "notice": self.notice,
+            "articles": self.total if self.articles is None else self.articles,
+            "total_exact": self.total_exact, "explanation": self.explanation,
             **({"facets": self.facets.to_json(), "timeline": self.facets.timeline_json()}
                if self.facets else {}),
         }

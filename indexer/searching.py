@@ -1,13 +1,23 @@
-"""Running a search: parse, rank, page, cut snippets, suggest a spelling."""
+"""Running a search: parse, rank, fold copies into stories, page, cut snippets,
+suggest a spelling.
+
+Pages count stories, not articles: the best-ranked articles are folded into
+stories once per search, to a depth that does not depend on the page asked
+for, so every page but the last is full, each story is on exactly one page,
+and `total` says how many stories there are (see `_folded`).
+"""
 
 from __future__ import annotations
 
+import math
 import time
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import numpy as np
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
 from .errors import InvalidSetting
@@ -27,7 +37,15 @@ Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
-COPIES_ROOM = 3  # candidates fetched per place on the page, so folded copies leave no gaps
+# Articles folded into stories per search: all of them up to FOLD_CANDIDATES
+# (the total is then exact), more only while fewer than MAX_RESULTS stories
+# are found, up to MAX_FOLD_CANDIDATES (a corpus holding each story 23 times
+# needs 23,000 articles for 1,000 stories). Folding costs about 2 µs an article.
+FOLD_CANDIDATES = 5_000
+MAX_FOLD_CANDIDATES = 50_000
+LISTED_COPIES = 10  # copies named per hit (each is a stored-fields read); `copies` counts all
+FILTER_FIELDS = ("date", "section")  # fields a typed filter word names (see `_explanation`)
+Story = tuple[int, list[int]]  # positions in the ranked candidates: the kept hit, its copies
 
 
 def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
@@ -41,7 +59,7 @@ def search(searcher: Searcher, text: str, page: int = 1, per_page: int = 10,
     `filters` keeps the articles of one section, year or month; `budget` is the
     time in seconds after which optional work is skipped (see `results_page`).
     """
-    _check_paging(page, per_page, sort)
+    check_paging(page, per_page, sort)
     started = time.perf_counter()
     parser = build_parser(searcher.schema, ranking, sentences=plain)
     parsed = parse_plain(parser, text) if plain else parse(parser, text)
@@ -54,48 +72,112 @@ def results_page(searcher: Searcher, parsed: ParsedQuery, page: int, per_page: i
                  mask: np.ndarray | None, filters: Filters = NO_FILTERS,
                  facets_language: str | None = "english", started: float | None = None,
                  query: str | None = None, budget: float = REQUEST_SECONDS) -> SearchResults:
-    """Run a parsed query: one page of hits (copies of a story folded into its best
-    hit), the total, and (unless `facets_language` is None) facets and suggestions.
+    """Run a parsed query: one page of stories (copies of a story folded into its best
+    hit), the number of stories and of articles, and (unless `facets_language` is
+    None) facets and suggestions.
 
-    Ranking, folding and the total are always done. Once `budget` seconds have
+    Ranking, folding and the totals are always done. Once `budget` seconds have
     passed since `started`, what is optional is left out: the rest of the
     snippets (hits then show their opening), the facets, the spelling
     suggestion; the answer is then `partial` and its notice says what is missing.
     """
     started = time.perf_counter() if started is None else started
     deadline = Deadline.after(budget, started)
-    candidates = page * per_page * COPIES_ROOM + per_page
-    results = _run(searcher, parsed, candidates, sort, mask)
-    top = results[:candidates]
-    groups = collapse(top, signatures_of(searcher, [hit.docnum for hit in top]))
-    offset = (page - 1) * per_page
-    shown = groups[offset:offset + per_page]
-    left_out: list[str] = []
-    hits = _hits(shown, offset, deadline, left_out)
+    results = _run(searcher, parsed, FOLD_CANDIDATES, sort, mask)
     matched = _matched(results) if facets_language else None
-    total = len(results) if matched is None else len(matched)
+    articles = len(results) if matched is None else len(matched)
+    results, stories = _folded(searcher, parsed, sort, mask, results, articles)
+    offset = (page - 1) * per_page
+    left_out: list[str] = []
+    hits = _hits(searcher, results, stories[offset:offset + per_page], offset, deadline,
+                 left_out)
     facets = _facets(searcher, matched, deadline, left_out)  # one bincount: before spelling
     # Also when some words matched: a misspelt word among good ones still deserves a fix.
     suggestion = _suggestion(searcher, parsed.text, facets_language, deadline, left_out)
+    text = parsed.text if query is None else query
+    explanation = None if stories else _explanation(searcher, parsed, text, filters)
     took_ms = (time.perf_counter() - started) * 1000
-    return SearchResults(query=parsed.text if query is None else query, total=total,
-                         page=page, per_page=per_page, took_ms=took_ms, hits=hits,
-                         suggestion=suggestion, notice=_notice(parsed.notice, left_out),
-                         facets=facets, filters=filters, partial=bool(left_out))
+    return SearchResults(query=text, total=len(stories), page=page, per_page=per_page,
+                         took_ms=took_ms, hits=hits, suggestion=suggestion,
+                         notice=_notice(parsed.notice, left_out), facets=facets,
+                         filters=filters, partial=bool(left_out), articles=articles,
+                         total_exact=len(results.top_n) >= articles, explanation=explanation)
 
 
-def _hits(shown: list[tuple[Any, list[Any]]], offset: int, deadline: Deadline,
-          left_out: list[str]) -> list[Hit]:
+def _folded(searcher: Searcher, parsed: ParsedQuery, sort: str, mask: np.ndarray | None,
+            results: Results | ArrayResults, articles: int
+            ) -> tuple[Results | ArrayResults, list[Story]]:
+    """The ranked candidates and their stories, folded to a depth that depends on the
+    query alone (never on the page), so that pages of stories never overlap or skip.
+
+    The first FOLD_CANDIDATES articles are always folded; when they hold fewer than
+    MAX_RESULTS stories and more articles match, the query runs again deeper (at
+    least twice as deep, as deep as the copies seen so far suggest is needed), up
+    to MAX_FOLD_CANDIDATES. Folding is prefix-stable, so a deeper fold leaves the
+    stories already found as they were and only adds stories after them.
+    """
+    stories = _stories(searcher, results)
+    depth = FOLD_CANDIDATES
+    while len(stories) < MAX_RESULTS and len(results.top_n) < articles \
+            and depth < MAX_FOLD_CANDIDATES:
+        wanted = math.ceil(depth * MAX_RESULTS * 1.1 / max(1, len(stories)))
+        depth = min(MAX_FOLD_CANDIDATES, max(2 * depth, wanted))
+        results = _run(searcher, parsed, depth, sort, mask)
+        stories = _stories(searcher, results)
+    return results, stories
+
+
+def _stories(searcher: Searcher, results: Results | ArrayResults) -> list[Story]:
+    """Every ranked candidate folded: (kept position, copies' positions), in rank order."""
+    docnums = [docnum for _, docnum in results.top_n]
+    return collapse(list(range(len(docnums))), signatures_of(searcher, docnums))
+
+
+def _hits(searcher: Searcher, results: Results | ArrayResults, shown: list[Story],
+          offset: int, deadline: Deadline, left_out: list[str]) -> list[Hit]:
     """The page's hits; those reached after the deadline get their opening as snippet."""
-    highlight = highlighter([hit.docnum for hit, _ in shown])
+    heads = [results[kept] for kept, _ in shown]
+    highlight = highlighter([hit.docnum for hit in heads])
+    modified = _modified(searcher, [hit.docnum for hit in heads])
     hits, plain = [], 0
-    for number, (hit, copies) in enumerate(shown):
+    for number, (hit, (_, copies)) in enumerate(zip(heads, shown, strict=True)):
         late = deadline.expired()
         plain += late
-        hits.append(_hit(offset + number + 1, hit, highlight, copies, late))
+        listed = [results[copy] for copy in copies[:LISTED_COPIES]]
+        hits.append(_hit(offset + number + 1, hit, highlight, listed, late,
+                         copies=len(copies), modified=modified[number]))
     if plain:
         left_out.append(f"highlighted passages of {plain} of {len(shown)} hits")
     return hits
+
+
+def _modified(searcher: Searcher, docnums: list[int]) -> list[datetime | None]:
+    """The source files' mtimes (UTC, timezone-aware); None where unknown (0: the
+    file changed while it was read, or an index without the column)."""
+    reader = searcher.reader()
+    if not docnums or not reader.has_column("mtime_ns"):
+        return [None] * len(docnums)
+    column = reader.column_reader("mtime_ns")
+    stamps = [int(column[docnum] or 0) for docnum in docnums]
+    return [datetime.fromtimestamp(ns / 1e9, tz=timezone.utc) if ns > 0 else None
+            for ns in stamps]
+
+
+def _explanation(searcher: Searcher, parsed: ParsedQuery, text: str,
+                 filters: Filters) -> str | None:
+    """Why nothing was found, when filters (chosen, or typed as `date:`/`section:`)
+    may explain it."""
+    if not filters and not _filter_words(parsed.query):
+        return None
+    from .explain import why_empty  # here: explaining may run searches of its own
+
+    return why_empty(searcher, text, filters)
+
+
+def _filter_words(q: wq.Query) -> bool:
+    """Whether the query restricts by date or section (`date:2013`, `section:sport`)."""
+    parts = [q] if q.is_leaf() else list(q.leaves())
+    return any(getattr(part, "fieldname", None) in FILTER_FIELDS for part in parts)
 
 
 def _suggestion(searcher: Searcher, text: str, language: str | None, deadline: Deadline,
@@ -131,7 +213,8 @@ def _notice(notice: str | None, left_out: list[str]) -> str | None:
     return f"{notice} {late}" if notice else late
 
 
-def _check_paging(page: int, per_page: int, sort: str) -> None:
+def check_paging(page: int, per_page: int, sort: str) -> None:
+    """Refuse, naming the parameter, a page no search may ask for (see MAX_RESULTS)."""
     if not 1 <= page <= MAX_PAGE:
         raise InvalidSetting(f"page must be between 1 and {MAX_PAGE}, not {page}.")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -198,11 +281,14 @@ def _undated_lowest(value: int) -> int:
     return -1 if value == UNDATED else value
 
 
-def _hit(rank: int, hit, highlight, copies=(), plain=False) -> Hit:  # type: ignore[no-untyped-def]
-    """One hit; `plain`: its opening as snippet, without looking for a passage."""
+def _hit(rank: int, hit: WhooshHit, highlight: Any, listed: list[WhooshHit], plain: bool,
+         copies: int, modified: datetime | None) -> Hit:
+    """One hit, naming the `listed` copies of the `copies` folded into it; `plain`:
+    its opening as snippet, without looking for a passage."""
     snippet = lead(hit.get("standfirst") or hit.get("body") or "") if plain \
         else snippet_for(hit, highlight)
     return Hit(rank=rank, id=hit["id"], score=float(hit.score or 0.0),
                title=hit.get("title", ""), section=hit.get("section"),
                date=hit.get("date"), path=hit.get("path"), snippet=snippet,
-               duplicates=tuple(Copy(copy["id"], copy.get("title", "")) for copy in copies))
+               duplicates=tuple(Copy(copy["id"], copy.get("title", "")) for copy in listed),
+               copies=copies, modified=modified)

@@ -25,25 +25,28 @@ from .query import ParsedQuery
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
 from .results import SearchResults
 from .schema import TEXT_FIELDS
-from .searching import results_page
+from .searching import check_paging, results_page
 
 KEY_TERMS = 15
 KEY_TERM_CHARS = 30_000  # of an article's text (title first) read for its key terms
 
 
 def similar(searcher: Searcher, doc_id: str, per_page: int = 10,
-            ranking: Ranking = DEFAULT_RANKING) -> SearchResults | None:
+            ranking: Ranking = DEFAULT_RANKING, page: int = 1) -> SearchResults | None:
     """Articles like the one with this id, best first; None when there is no such article."""
     docnum = searcher.document_number(id=doc_id)
-    return None if docnum is None else similar_to(searcher, docnum, per_page, ranking)
+    return None if docnum is None else similar_to(searcher, docnum, per_page, ranking,
+                                                  page=page)
 
 
 def similar_to(searcher: Searcher, docnum: int, per_page: int = 10,
                ranking: Ranking = DEFAULT_RANKING,
-               budget: float = REQUEST_SECONDS) -> SearchResults:
-    """Articles like the one with this document number, best first, itself left out.
+               budget: float = REQUEST_SECONDS, page: int = 1) -> SearchResults:
+    """Articles like the one with this document number, best first, itself left out;
+    copies of a story folded and paged as a search's are (`searching.results_page`).
 
     A notice says when only the article's first KEY_TERM_CHARS characters were read."""
+    check_paging(page, per_page, "relevance")
     stored = searcher.stored_fields(docnum)
     text, cut = key_text(stored)
     terms = searcher.key_terms_from_text("body", text, numterms=KEY_TERMS)
@@ -59,8 +62,8 @@ def similar_to(searcher: Searcher, docnum: int, per_page: int = 10,
     notice = (f"Only the first {KEY_TERM_CHARS:,} characters of the article were read "
               "to find its key terms.") if cut else None
     parsed = ParsedQuery(f"like {stored['id']}", query, notice)
-    return results_page(searcher, parsed, 1, per_page, "relevance", mask, facets_language=None,
-                        budget=budget)
+    return results_page(searcher, parsed, page, per_page, "relevance", mask,
+                        facets_language=None, budget=budget)
 
 
 def key_text(stored: dict[str, Any]) -> tuple[str, bool]:

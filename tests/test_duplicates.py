@@ -57,14 +57,16 @@ def test_copies_fold_into_the_best_hit(harbour):
     with reading(harbour) as searcher:
         results = search(searcher, "anchor harbour")
     hits = {hit.id: hit for hit in results.hits}
-    assert results.total == 4  # every matching article is counted
+    assert (results.total, results.articles) == (2, 4)  # stories; every matching article
     (kept,) = [hit for hit in results.hits if hit.duplicates]
+    assert kept.copies == 2
     assert {kept.id, *(copy.id for copy in kept.duplicates)} == {
         "original", "rescrape", "correction"}
     assert "other" in hits and not hits["other"].duplicates
     data = results.to_json()
     assert sorted(data["hits"][0]["duplicates"] + [data["hits"][0]["id"]]) == [
         "correction", "original", "rescrape"]
+    assert (data["total"], data["articles"], data["hits"][0]["copies"]) == (2, 4, 2)
 
 
 def test_an_article_knows_its_copies(harbour):

@@ -19,7 +19,7 @@ from indexer.duplicates import (BANDS, BUCKET_CHECKS, HASHES, MAX_COPIES, SAME_S
                                 copies_of, signatures_of)
 from indexer.query import build_parser, parse
 from indexer.scoring import top_results
-from indexer.searching import COPIES_ROOM, MAX_RESULTS, reading
+from indexer.searching import FOLD_CANDIDATES, LISTED_COPIES, MAX_RESULTS, reading
 from indexer.similar import KEY_TERM_CHARS, key_text, similar_to
 from indexer.snippets import SNIPPET_SCAN_CHARS
 from indexer import suggest as spelling
@@ -38,20 +38,44 @@ def reuters(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 def quadratic_collapse(hits: list, signatures: np.ndarray) -> list[tuple]:
-    """The folding as it was: every hit compared with every other (an N x N x 32
-    array), kept here as the reference the linear folding must equal."""
-    if not hits:
-        return []
-    same = (signatures[:, None, :] == signatures[None, :, :]).mean(axis=2) >= SAME_STORY
+    """The folding as it was: every hit compared with every kept hit before it (no
+    bands, no bound on the comparisons), kept here as the reference the linear
+    folding must equal."""
     signed = np.count_nonzero(signatures, axis=1) > 0
-    groups: list[tuple[int, list]] = []
+    kept: list[int] = []
+    kept_rows = np.zeros_like(signatures)
+    groups: dict[int, list] = {}
     for index, hit in enumerate(hits):
-        home = next((kept for kept, _ in groups if signed[index] and same[kept, index]), None)
-        if home is None:
-            groups.append((index, []))
-        else:
-            next(copies for kept, copies in groups if kept == home).append(hit)
-    return [(hits[kept], copies) for kept, copies in groups]
+        same = np.flatnonzero((kept_rows[:len(kept)] == signatures[index]).mean(axis=1)
+                              >= SAME_STORY) if signed[index] else []
+        if len(same):
+            groups[kept[int(same[0])]].append(hit)
+            continue
+        kept_rows[len(kept)] = signatures[index]
+        kept.append(index)
+        groups[index] = []
+    return [(hits[index], copies) for index, copies in groups.items()]
+
+
+def folded_reference(searcher, text: str) -> list[tuple[str, list[str]]]:
+    """(kept id, its copies' ids) for `text`'s best FOLD_CANDIDATES articles, folded by
+    the quadratic reference: the stories a search pages through."""
+    parsed = parse(build_parser(searcher.schema), text)
+    top = top_results(searcher, parsed.query, FOLD_CANDIDATES)
+    assert top is not None
+    docnums = [hit.docnum for hit in top]
+    ids = {docnum: searcher.stored_fields(docnum)["id"] for docnum in docnums}
+    return [(ids[kept], [ids[copy] for copy in copies]) for kept, copies in
+            quadratic_collapse(docnums, signatures_of(searcher, docnums))]
+
+
+def as_listed(stories: list[tuple[str, list[str]]]) -> list[tuple[str, list[str], int]]:
+    """The stories as hits show them: at most LISTED_COPIES copies named, all counted."""
+    return [(kept, copies[:LISTED_COPIES], len(copies)) for kept, copies in stories]
+
+
+def shown(results) -> list[tuple[str, list[str], int]]:
+    return [(hit.id, [copy.id for copy in hit.duplicates], hit.copies) for hit in results.hits]
 
 
 # ------------------------------------------------------------------ deep pages
@@ -77,18 +101,13 @@ def test_the_deepest_allowed_pages_answer_with_the_right_hits(reuters):
     with reading(reuters) as searcher:
         wide = search(searcher, "said", page=10, per_page=100)
         deep = search(searcher, "said", page=1000, per_page=1)
-        parsed = parse(build_parser(searcher.schema), "said")
-        candidates = 10 * 100 * COPIES_ROOM + 100
-        top = top_results(searcher, parsed.query, candidates)
-        assert top is not None
-        hits = top[:candidates]
-        reference = [(kept["id"], [copy["id"] for copy in copies]) for kept, copies in
-                     quadratic_collapse(hits, signatures_of(searcher, [h.docnum for h in hits]))]
+        reference = folded_reference(searcher, "said")
+    assert len(reference) >= MAX_RESULTS  # no deeper fold was needed
     assert [hit.rank for hit in wide.hits] == list(range(901, 1001))
-    assert [(hit.id, [copy.id for copy in hit.duplicates]) for hit in wide.hits] == \
-        reference[900:1000]
+    assert shown(wide) == as_listed(reference[900:1000])
     assert [(hit.rank, hit.id) for hit in deep.hits] == [(1000, wide.hits[-1].id)]
     assert (wide.last_page, deep.last_page) == (10, 1000)
+    assert wide.total == deep.total == len(reference) and not wide.total_exact
 
 
 def test_last_page_is_the_last_page_that_can_be_asked_for(reuters):
@@ -112,21 +131,19 @@ QUERIES = ["said", "bank rate", "mln dlrs", "oil", "shr cts net", "record", "qtl
 def test_folding_equals_the_quadratic_reference_on_reuters(reuters, text):
     with reading(reuters) as searcher:
         parsed = parse(build_parser(searcher.schema), text)
-        top = top_results(searcher, parsed.query, 3 * 100 * COPIES_ROOM + 100)  # page 3's
+        top = top_results(searcher, parsed.query, FOLD_CANDIDATES)
         assert top is not None
         hits = [hit.docnum for hit in top]
         signatures = signatures_of(searcher, hits)
         first_pages = [(page, search(searcher, text, page=page, per_page=100))
                        for page in (1, 2, 3)]
-        ids = {docnum: searcher.stored_fields(docnum)["id"] for docnum in hits}
+        reference = folded_reference(searcher, text)
     work: Counter[str] = Counter()
     assert collapse(hits, signatures, work) == quadratic_collapse(hits, signatures)
     assert work["compared"] <= len(hits) * BANDS * BUCKET_CHECKS
-    for page, results in first_pages:  # as the quadratic folding paged them
-        window = page * 100 * COPIES_ROOM + 100
-        old = quadratic_collapse(hits[:window], signatures[:window])[(page - 1) * 100:page * 100]
-        assert [(hit.id, [copy.id for copy in hit.duplicates]) for hit in results.hits] == [
-            (ids[kept], [ids[copy] for copy in copies]) for kept, copies in old]
+    for page, results in first_pages:  # as the quadratic folding pages them
+        assert shown(results) == as_listed(reference[(page - 1) * 100:page * 100])
+        assert results.total == len(reference)
 
 
 def test_thousands_of_copies_and_a_crowded_band_fold_in_linear_work():
@@ -145,6 +162,20 @@ def test_thousands_of_copies_and_a_crowded_band_fold_in_linear_work():
     assert sum(1 for _, found in folded if len(found) == 1499) == 1
     assert len(folded) == 1 + 1000 + 10
     assert work["compared"] <= len(hits) * BANDS * BUCKET_CHECKS
+
+
+def test_copies_byte_for_byte_the_same_fold_without_comparisons():
+    rng = np.random.default_rng(23)
+    stories = rng.integers(1, 2**32, (100, HASHES), dtype=np.uint32)
+    signatures = np.repeat(stories, 23, axis=0)[rng.permutation(2300)]  # each story 23 times
+    work: Counter[str] = Counter()
+    folded = collapse(list(range(2300)), signatures, work)
+    assert folded == quadratic_collapse(list(range(2300)), signatures)
+    assert len(folded) == 100 and all(len(copies) == 22 for _, copies in folded)
+    assert work["compared"] == 0
+    # folding is prefix-stable: the first 1,000 fold as they do among all 2,300
+    first = collapse(list(range(1000)), signatures[:1000])
+    assert [kept for kept, _ in first] == [kept for kept, _ in folded if kept < 1000]
 
 
 def test_an_article_lists_at_most_max_copies(tmp_path):

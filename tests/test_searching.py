@@ -151,13 +151,17 @@ def test_chrome_and_teasers_are_not_indexed(seed_config, word):
 def test_results_json_contract(seed_config):
     data = run(seed_config, "kidnappings").to_json()
     assert set(data) == {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
-                         "filters", "facets", "timeline", "partial", "notice"}  # the last two added
+                         "filters", "facets", "timeline", "partial", "notice",
+                         "articles", "total_exact", "explanation"}  # the last five added
     assert data["partial"] is False and data["notice"] is None
+    assert (data["total"], data["articles"], data["total_exact"], data["explanation"]) == (
+        1, 1, True, None)
     assert data["facets"] == {"section": [{"value": "Inside Story Americas", "count": 1}],
                               "year": [{"value": "2013", "count": 1}],
                               "source": [{"value": "Al Jazeera", "count": 1}]}
     assert set(data["hits"][0]) == {"rank", "id", "score", "title", "section", "date", "path",
-                                    "snippet", "duplicates"}
+                                    "snippet", "duplicates", "copies"}
+    assert data["hits"][0]["duplicates"] == [] and data["hits"][0]["copies"] == 0
     assert Path(data["hits"][0]["path"]).is_file()
 
 
