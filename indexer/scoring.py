@@ -79,7 +79,8 @@ def top_results(searcher: Searcher, q: wq.Query, limit: int,
     all_ids = np.concatenate(docnums) if docnums else np.zeros(0, dtype=np.int64)
     all_scores = np.concatenate(scores) if scores else np.zeros(0)
     top = _best(all_ids, all_scores, limit)
-    results = ArrayResults(searcher, q, [(float(all_scores[i]), int(all_ids[i])) for i in top],
+    top_n = list(zip(all_scores[top].tolist(), all_ids[top].tolist(), strict=True))
+    results = ArrayResults(searcher, q, top_n,
                            runtime=time.perf_counter() - started)
     results._total = len(all_ids)
     results.matched = all_ids
@@ -285,7 +286,7 @@ def _record_matched_terms(results: Results, searcher: Searcher,
         ids = np.concatenate(parts)  # ascending: segments come in docnum order
         where = np.minimum(np.searchsorted(ids, top_ids), len(ids) - 1)
         hits = top_ids[ids[where] == top_ids]
-        termdocs[term] = [int(docnum) for docnum in hits]
+        termdocs[term] = hits.tolist()
         for docnum in termdocs[term]:
             docterms.setdefault(docnum, []).append(term)
     results.docterms = docterms
