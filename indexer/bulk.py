@@ -27,6 +27,8 @@ from .segment_builder import Fields, SegmentBuilder, commit_segments
 __all__ = ["build_segments", "commit_segments", "collector_paused"]
 
 Prepare = Callable[[Fields], Fields]  # run where the document is indexed (in its worker)
+Stage = Callable[[str], None]
+WRITING = "writing the index"  # the stage after the last document is handed over
 BATCH = 64  # documents per message to a worker
 POLL_SECONDS = 0.5  # how often a waiting process checks that the other side lives
 STOP_SECONDS = 10.0  # how long a worker may take to exit before it is killed
@@ -36,22 +38,31 @@ def _as_given(fields: Fields) -> Fields:
     return fields
 
 
+def _unheard(name: str) -> None:
+    """The default `stage`: nobody listens."""
+
+
 def build_segments(ix: FileIndex, documents: Iterable[Fields], procs: int,
-                   limitmb: int, prepare: Prepare = _as_given) -> list[Segment]:
+                   limitmb: int, prepare: Prepare = _as_given,
+                   stage: Stage = _unheard) -> list[Segment]:
     """Write `documents` into new segments of `ix`, in `procs` processes, each
-    with its own `limitmb` budget; returns the segments, not yet committed."""
+    with its own `limitmb` budget; returns the segments, not yet committed.
+
+    `stage` hears WRITING once every document is handed over: the builders'
+    last segments are then written, seconds of work the count shows no sign of."""
     with collector_paused():
         if procs > 1:
-            return _build_in_workers(ix, documents, procs, limitmb, prepare)
-        return _build_in_process(ix, documents, limitmb, prepare)
+            return _build_in_workers(ix, documents, procs, limitmb, prepare, stage)
+        return _build_in_process(ix, documents, limitmb, prepare, stage)
 
 
 def _build_in_process(ix: FileIndex, documents: Iterable[Fields], limitmb: int,
-                      prepare: Prepare) -> list[Segment]:
+                      prepare: Prepare, stage: Stage = _unheard) -> list[Segment]:
     builder = SegmentBuilder(ix, limitmb)
     try:
         for fields in documents:
             builder.add(prepare(fields))
+        stage(WRITING)
         builder.flush()
     except BaseException:
         builder.cancel()
@@ -78,7 +89,7 @@ def collector_paused() -> Iterator[None]:
 
 
 def _build_in_workers(ix: FileIndex, documents: Iterable[Fields], procs: int,
-                      limitmb: int, prepare: Prepare) -> list[Segment]:
+                      limitmb: int, prepare: Prepare, stage: Stage) -> list[Segment]:
     """Every wait here is bounded: a worker that fails or vanishes fails the build
     within `POLL_SECONDS`, and the `finally` leaves no process and no queue thread
     the interpreter would wait for at exit (a Ctrl+C included)."""
@@ -97,6 +108,7 @@ def _build_in_workers(ix: FileIndex, documents: Iterable[Fields], procs: int,
             _put(work, batch, crew)
         for _ in workers:
             _put(work, None, crew)
+        stage(WRITING)
         while not crew.finished():
             if not crew.receive(POLL_SECONDS):
                 crew.check()

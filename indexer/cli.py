@@ -21,6 +21,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Callable, Iterator
 
 import click
+from whoosh.searching import Searcher
 
 from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
@@ -31,11 +32,13 @@ from .similar import similar
 from .searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS, SORTS, reading, search
 from .store import LOCK_TIMEOUT
 from .sync import SyncReport, sync
+from .progress import ProgressReporter
 from .terminal import (AsciiFloat, AsciiInt, Warnings, format_results, format_timeline,
-                       json_text, progress_bar, safe)
+                       json_text, safe)
 from .watch import follow
 
 MAX_LOCK_TIMEOUT = 24 * 3600.0  # a day; `inf` and `nan` used to mean "wait forever"
+NOTHING_FOUND = 1  # the exit status of a search that matched nothing, as grep's
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,8 +122,9 @@ def cli() -> None:
 @settings_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating it.")
 @click.option("--quiet", "-q", is_flag=True,
-              help="No progress bar or warnings: the summary, and any source not read to its end.")
-@click.option("--verbose", "-v", is_flag=True, help="Say what the run is doing, step by step.")
+              help="No progress or warnings: the summary, and any source not read to its end.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also say how long each step took, the quick ones too.")
 @click.option("--lock-timeout", default=LOCK_TIMEOUT, show_default=True,
               type=AsciiFloat(0, MAX_LOCK_TIMEOUT),
               help="Seconds to wait for another seedsearch process updating the index.")
@@ -129,15 +133,17 @@ def cli() -> None:
                    "fewer than 2,000 articles]. Updates use one.")
 def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
                   lock_timeout: float, procs: int | None) -> None:
-    """Build the index, or bring it in step with the corpus."""
-    def stage(name: str) -> None:
-        if verbose:
-            click.echo(safe(f"{name}…"), err=True)
+    """Build the index, or bring it in step with the corpus.
 
-    with progress_bar(enabled=not quiet and sys.stderr.isatty()) as progress:
-        warnings = Warnings(quiet)
-        report = sync(config, rebuild=rebuild, warn=warnings, progress=progress,
-                      stage=stage, lock_timeout=lock_timeout, procs=procs)
+    Progress goes to stderr: on a terminal a status line (stage, articles done of
+    all, rate), warnings above it; otherwise a line per stage and a count every
+    few seconds.
+    """
+    with ProgressReporter(sys.stderr, enabled=not quiet, verbose=verbose) as reporter:
+        warnings = Warnings(quiet, echo=reporter.line)
+        report = sync(config, rebuild=rebuild, warn=warnings,
+                      progress=reporter.progress if not quiet else None,
+                      stage=reporter.stage, lock_timeout=lock_timeout, procs=procs)
     warnings.report(_summary(config, report), report.incomplete)
     if report.incomplete:  # an exit status of 0 would tell scripts all was indexed
         raise click.ClickException(
@@ -231,7 +237,11 @@ def _summary(config: Config, report: SyncReport) -> str:
 def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
                    section: str | None, year: int | None, month: str | None,
                    source: str | None, timeline: bool, as_json: bool, no_color: bool) -> None:
-    """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:."""
+    """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:.
+
+    Exits with status 1 when nothing matches (as grep does), --json or not, and
+    2 for a mistyped option.
+    """
     text = " ".join(words)
     filters = Filters(section=section, year=year, month=month, source=source)
     with reading(config) as searcher:
@@ -241,11 +251,13 @@ def search_command(config: Config, words: tuple[str, ...], limit: int, page: int
         click.echo(f"note: {safe(results.notice)}", err=True)
     if as_json:
         click.echo(json_text(results.to_json()))
-        return
-    color = _color(no_color)
-    click.echo(format_results(results), color=color)
-    if timeline and results.facets:
-        click.echo("\n" + format_timeline(results.facets), color=color)
+    else:
+        color = _color(no_color)
+        click.echo(format_results(results), color=color)
+        if timeline and results.facets:
+            click.echo("\n" + format_timeline(results.facets), color=color)
+    if not results.total:  # scripts tell "found nothing" from "found" by the status
+        click.get_current_context().exit(NOTHING_FOUND)
 
 
 def _color(no_color: bool) -> bool | None:
@@ -270,6 +282,7 @@ def similar_command(config: Config, doc_id: str, limit: int, as_json: bool,
     """Articles like the one with this ID (more like this), the article itself left out."""
     with reading(config) as searcher:
         results = similar(searcher, doc_id, per_page=limit)
+        title = _title(searcher, doc_id)
     if results is None:
         raise click.ClickException(f"There is no article with the id {doc_id!r}. "
                                    "Find ids with: seedsearch search WORDS")
@@ -278,7 +291,15 @@ def similar_command(config: Config, doc_id: str, limit: int, as_json: bool,
     if as_json:
         click.echo(json_text(results.to_json()))
     else:
-        click.echo(format_results(results), color=_color(no_color))
+        subject = f"like {safe(repr(title), one_line=True)} ({safe(doc_id, one_line=True)})" \
+            if title else f"like {safe(doc_id, one_line=True)}"
+        click.echo(format_results(results, subject, noun="article"), color=_color(no_color))
+
+
+def _title(searcher: Searcher, doc_id: str) -> str | None:
+    """The article's title, for saying what the similar articles are like."""
+    stored = searcher.document(id=doc_id)
+    return stored.get("title") if stored else None
 
 
 def _month(value: str | None) -> str | None:
@@ -296,8 +317,8 @@ def info_command(config: Config, as_json: bool) -> None:
     if as_json:
         click.echo(json_text(info.to_json()))
         return
-    for name, value in info.to_json().items():
-        click.echo(f"{name.replace('_', ' '):>15}: {safe(str(value), one_line=True)}")
+    for name, value in info.rows():
+        click.echo(f"{name:>15}: {safe(value, one_line=True)}")
 
 
 def main() -> None:

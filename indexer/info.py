@@ -12,6 +12,8 @@ from .integrity import latest_toc
 from .readers import open_searcher
 from .store import generation_size, lease_index, settings_of
 
+UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
 
 @dataclass(frozen=True)
 class IndexInfo:
@@ -25,7 +27,27 @@ class IndexInfo:
     generation: str
 
     def to_json(self) -> dict[str, Any]:
+        """The facts as they are: sizes in bytes, for scripts."""
         return asdict(self)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(label, value) for people: counts with separators, the size in KiB/MiB/GiB."""
+        return [("corpus", self.corpus), ("index", self.index),
+                ("documents", f"{self.documents:,}"),
+                ("last update", self.last_update or "unknown"),
+                ("size on disk", f"{human_size(self.size_bytes)} ({self.size_bytes:,} bytes)"),
+                ("language", self.language), ("schema version", str(self.schema_version)),
+                ("generation", self.generation)]
+
+
+def human_size(size: int) -> str:
+    """`512 B`, `18.0 MiB`: binary units, as `du -h` and `ls -lh` count."""
+    value, unit = float(size), "B"
+    for unit in UNITS:
+        if value < 1024 or unit == UNITS[-1]:
+            break
+        value /= 1024
+    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def index_info(config: Config) -> IndexInfo:

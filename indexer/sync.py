@@ -234,7 +234,7 @@ def _build(ix: FileIndex, run: _Run) -> None:
     changes = (fields for _, fields in _changes({}, (total, candidates), run, seen))
     kept = _carried_over(unread, seen, run, set(ix.schema.names()))
     segments = build_segments(ix, chain(changes, kept), 1 if total < SMALL_BUILD else run.procs,
-                              WRITER_LIMIT_MB, prepare=with_signature)
+                              WRITER_LIMIT_MB, prepare=with_signature, stage=run.say)
     run.say("committing")
     commit_segments(ix, segments)
 
@@ -313,6 +313,7 @@ def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]
     counted in the report; the ids met are added to `seen`."""
     total, stream = candidates
     report = run.report
+    done = 0
     for done, candidate in enumerate(stream, start=1):
         if run.progress:
             run.progress(done, total)
@@ -330,6 +331,8 @@ def _changes(known: dict[str, Known], candidates: tuple[int, Iterator[Candidate]
         else:
             report.added += 1
             yield False, document(article)
+    if run.progress and done != total:  # files skipped unread, blank lines: end it full
+        run.progress(total, total)
 
 
 def _stale(before: Known, article: Article) -> bool:

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import click
 
 from .facets import Facets
-from .results import SearchResults
+from .results import Hit, SearchResults
 from .searching import MAX_RESULTS
 
 # C0 controls but newline and tab, DEL, C1 controls (U+0085 NEL, U+009B CSI, ...),
@@ -38,6 +36,7 @@ _ONE_LINE = re.compile(f"[{_UNSAFE}\n\t\u2028\u2029]")
 # What `json.dumps(..., ensure_ascii=False)` leaves raw (it escapes C0 itself).
 _JSON_RAW = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+COPIES_NAMED = 3  # copies of a story named under its hit; the rest are counted
 
 
 def safe(text: str, one_line: bool = False) -> str:
@@ -90,74 +89,81 @@ def format_timeline(facets: Facets, width: int = 40) -> str:
     return "\n".join(lines)
 
 
-def format_results(results: SearchResults) -> str:
-    """The results as terminal text; matched words in bold yellow (stripped when piped).
+def format_results(results: SearchResults, subject: str | None = None,
+                   noun: str = "result") -> str:
+    """The results as terminal text, saying what the web page says: how many stories
+    and articles, "did you mean", why nothing matched, the copies folded into a hit.
+    Matched words in bold yellow (stripped when piped).
 
-    Article text is made safe first and styled after, so our styling codes are
-    the only control sequences in the output.
+    `subject` says what the results are of (default: `for 'the query'`), already
+    safe; `noun` what one of them is called when no copies were folded. Article
+    text is made safe first and styled after, so our styling codes are the only
+    control sequences in the output.
     """
-    query = safe(repr(results.query))
+    subject = subject or f"for {safe(repr(results.query))}"
     if not results.total:
-        lines = [f"No results for {query}."]
-        if results.suggestion:
-            spelling = safe(results.suggestion, one_line=True)
-            lines.append(f"Did you mean: {click.style(spelling, bold=True)}?")
-        return "\n".join(lines)
-    last = _last_page(results)
-    lines = [_header(results, query, last)]
+        lines = [f"No {noun}s {subject}."]
+        if results.explanation:
+            lines.append(safe(results.explanation))
+        return "\n".join(lines + _did_you_mean(results))
+    last = results.last_page  # only the first MAX_RESULTS can be paged to
+    lines = [_header(results, subject, noun, last), *_did_you_mean(results)]
     if not results.hits:
-        lines.append(f"Page {results.page} is past the last page ({last}).")
+        lines.append(f"Page {results.page} is past the last page ({last:,}).")
     for hit in results.hits:
-        facts = " · ".join(safe(part, one_line=True) for part in (
-            hit.date.strftime("%Y-%m-%d") if hit.date else None, hit.section, hit.id) if part)
-        snippet = "".join(_highlight(safe(text, one_line=True)) if matched
-                          else safe(text, one_line=True) for text, matched in hit.snippet.parts)
-        lines += ["", f"{hit.rank:>3}. {click.style(safe(hit.title, one_line=True), bold=True)}",
-                  f"     {click.style(facts, dim=True)}", f"     {snippet}"]
+        lines += ["", *_hit_lines(hit)]
     return "\n".join(lines)
 
 
-def _last_page(results: SearchResults) -> int:
-    """The last page one can ask for: only the first MAX_RESULTS results are reachable."""
-    reachable = min(results.pages, max(1, MAX_RESULTS // results.per_page))
-    return int(getattr(results, "last_page", reachable))
+def _did_you_mean(results: SearchResults) -> list[str]:
+    """The spelling suggestion, whether or not the words as typed matched something."""
+    if not results.suggestion:
+        return []
+    spelling = safe(results.suggestion, one_line=True)
+    return [f"Did you mean: {click.style(spelling, bold=True)}?"]
 
 
-def _header(results: SearchResults, query: str, last: int) -> str:
-    noun = "result" if results.total == 1 else "results"
-    header = f"{results.total} {noun} for {query} ({results.took_ms:.1f} ms)"
+def _hit_lines(hit: Hit) -> list[str]:
+    facts = " · ".join(safe(part, one_line=True) for part in (
+        hit.date.strftime("%Y-%m-%d") if hit.date else None, hit.section, hit.id) if part)
+    snippet = "".join(_highlight(safe(text, one_line=True)) if matched
+                      else safe(text, one_line=True) for text, matched in hit.snippet.parts)
+    lines = [f"{hit.rank:>3}. {click.style(safe(hit.title, one_line=True), bold=True)}",
+             f"     {click.style(facts, dim=True)}", f"     {snippet}"]
+    if hit.copies:
+        lines.append(f"     {click.style(_copies(hit), dim=True)}")
+    return lines
+
+
+def _copies(hit: Hit) -> str:
+    """`+2 copies: a.txt, b.txt`: the copies folded into the hit, the first few named."""
+    named = [safe(copy.id, one_line=True) for copy in hit.duplicates[:COPIES_NAMED]]
+    more = ", …" if hit.copies > len(named) else ""
+    noun = "copy" if hit.copies == 1 else "copies"
+    return f"+{hit.copies:,} {noun}" + (f": {', '.join(named)}{more}" if named else "")
+
+
+def _header(results: SearchResults, subject: str, noun: str, last: int) -> str:
+    """`3,657 articles in 160 stories for 'x' · page 1 of 16 (4.2 ms)`; only
+    `116 results for 'x'` when no copies were folded."""
+    stories = results.total
+    articles = results.articles if results.articles is not None else stories
+    at_least = "" if results.total_exact else "at least "
+    if articles == stories:
+        count = f"{at_least}{stories:,} {noun}{'' if stories == 1 else 's'}"
+    else:
+        count = (f"{articles:,} {'article' if articles == 1 else 'articles'} in "
+                 f"{at_least}{stories:,} {'story' if stories == 1 else 'stories'}")
+    header = f"{count} {subject}"
     if last > 1:
-        header += f", page {results.page} of {last}"
-    if results.total > MAX_RESULTS:
-        header += f", showing the first {MAX_RESULTS:,}"
-    return header
+        header += f" · page {results.page} of {last:,}"
+    if stories > MAX_RESULTS or (not results.total_exact and stories >= MAX_RESULTS):
+        header += f" · showing the first {MAX_RESULTS:,}"
+    return header + f" ({results.took_ms:.1f} ms)"
 
 
 def _highlight(word: str) -> str:
     return click.style(word, fg="yellow", bold=True)
-
-
-@contextmanager
-def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
-    """A `progress(done, total)` callback drawing a bar on stderr, or None when off;
-    the bar is made at the first call, when the total is known."""
-    if not enabled:
-        yield None
-        return
-    bar = None
-
-    def update(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
-        yield update
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
 
 
 class Warnings:
@@ -171,8 +177,10 @@ class Warnings:
 
     MAX_SHOWN = 250  # above the sync's own cap, whose last line counts what it held back
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, echo: Callable[[str], None] | None = None) -> None:
         self.quiet = quiet
+        # where a line goes: above a progress line while one is drawn (see indexer.progress)
+        self.echo = echo or _to_stderr
         self.shown: set[str] = set()
         self.hidden = 0
 
@@ -180,7 +188,7 @@ class Warnings:
         if self.quiet:
             return
         if len(self.shown) < self.MAX_SHOWN:
-            _warning(message)
+            self.echo(_warning(message))
             self.shown.add(message)
         else:
             self.hidden += 1
@@ -188,19 +196,24 @@ class Warnings:
     def report(self, summary: str, incomplete: Iterable[str]) -> None:
         """The summary, then each source not read to its end that is not shown yet."""
         if self.hidden:
-            _warning(f"{self.hidden:,} more warnings not shown (the first {self.MAX_SHOWN} are)")
-        click.echo(safe(summary), err=True)
+            self.echo(_warning(f"{self.hidden:,} more warnings not shown "
+                               f"(the first {self.MAX_SHOWN} are)"))
+        self.echo(safe(summary))
         for message in list(incomplete)[:self.MAX_SHOWN]:
             if message not in self.shown:
-                _warning(message)
+                self.echo(_warning(message))
         self.shown.clear()  # a watch's next sync shows them again
         self.hidden = 0
 
 
-def _warning(message: str) -> None:
+def _warning(message: str) -> str:
     """One warning; a line break in it (a file name may hold one) starts an indented
     line, so no warning can pass for a summary or another warning."""
-    click.echo("warning: " + safe(message).replace("\n", "\n  "), err=True)
+    return "warning: " + safe(message).replace("\n", "\n  ")
+
+
+def _to_stderr(text: str) -> None:
+    click.echo(text, err=True)
 
 
 _ASCII_INT = re.compile(r"[+-]?[0-9]+")
