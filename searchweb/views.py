@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
@@ -15,22 +15,24 @@ from indexer import SORTS, search
 from indexer.documents import article_at, get_article
 from indexer.duplicates import copies_of
 from indexer.similar import similar_to
-from indexer.suggest import completions
 from indexer.facets import Filters
 from indexer.results import SearchResults, Snippet
 from indexer.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
 
 from .errors import BadParameter, clipped
+from .feeds import atom_time, commit_time, entry_times
 from .health import watcher_report
 from .heavy import HeavyGate
+from .paging import page_window
 from .searching import SearchService
+from .suggestions import (FORMATS, OPENSEARCH_MIMETYPE, Suggestions, opensearch_json,
+                          page_json, suggestions_for)
 
 bp = Blueprint("seedsearch", __name__)
 MAX_QUERY_CHARS = 500
 PER_PAGE = 10
 FEED_ENTRIES = 20
 SIMILAR = 5  # "more like this" on an article's page
-SUGGESTIONS = 5  # of each kind, as you type
 # ASCII digits only: str.isdigit() and int() also take "²", "①", "١" and full-width
 # digits, and \d matches any Unicode digit.
 NUMBER = re.compile(r"[0-9]{1,7}")
@@ -40,6 +42,9 @@ MONTH = re.compile(r"(?!0000)[0-9]{4}-(0[1-9]|1[0-2])")
 
 def service() -> SearchService:
     return current_app.extensions["seedsearch"]
+
+
+bp.add_app_template_global(page_window)
 
 
 @bp.app_template_filter("marked")
@@ -170,18 +175,24 @@ def api_search() -> Response:
 
 @bp.get("/api/suggest")
 def api_suggest() -> Response:
-    """Search-as-you-type: words completing the last one typed, and matching titles."""
-    text = query_param()
-    if not text:
-        return jsonify({"query": text, "completions": [], "titles": []})
-    searcher = service().searcher()
-    language = service().config.language
-    completed = completions(searcher, text, language, SUGGESTIONS)
-    # Titles for what the reader is most likely typing: the first completion.
-    titles = search(searcher, completed[0] if completed else text, per_page=SUGGESTIONS,
-                    language=language, with_facets=False).hits
-    return jsonify({"query": text, "completions": completed,
-                    "titles": [{"id": hit.id, "title": hit.title} for hit in titles]})
+    """Search-as-you-type: words completing the last one typed, and matching titles;
+    `format=opensearch` gives them as a browser's search bar wants them."""
+    text, shape = query_param(), format_param()
+    found = (suggestions_for(service().searcher(), text, service().config.language) if text
+             else Suggestions(text, [], []))  # no searcher needed: nothing to complete
+    if shape == "json":
+        return jsonify(page_json(found))
+    body = opensearch_json(
+        found, lambda words: external_url("seedsearch.search_page", q=words),
+        lambda doc_id: external_url("seedsearch.article_page", doc_id=doc_id))
+    return Response(json.dumps(body, ensure_ascii=False), mimetype=OPENSEARCH_MIMETYPE)
+
+
+def format_param() -> str:
+    shape = request.args.get("format", "") or FORMATS[0]
+    if shape not in FORMATS:
+        raise BadParameter(f"format must be one of {', '.join(FORMATS)}, not {shape[:20]!r}.")
+    return shape
 
 
 @bp.get("/api/doc/<path:doc_id>")
@@ -205,19 +216,13 @@ def feed() -> Response:
     results = run_search(wanted, FEED_ENTRIES)
     if results is None:
         raise BadParameter("q is required: /feed?q=words")
-    updated = max((hit.date for hit in results.hits if hit.date), default=None)
+    updated, times = entry_times(results.hits, commit_time(service().index().last_modified()))
     feed_id = external_url("seedsearch.feed", q=wanted.text, **wanted.filters.to_json())
-    body = render_template("feed.xml", query=wanted.text, results=results,
-                           updated=atom_time(updated), atom_time=atom_time, feed_id=feed_id)
+    body = render_template("feed.xml", query=wanted.text, updated=atom_time(updated),
+                           entries=[(hit, atom_time(when))
+                                    for hit, when in zip(results.hits, times, strict=True)],
+                           feed_id=feed_id)
     return Response(body, mimetype="application/atom+xml")
-
-
-def atom_time(when: datetime | None) -> str:
-    """RFC 3339 in UTC, as Atom wants; undated entries get the epoch."""
-    when = when or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.app_template_global()

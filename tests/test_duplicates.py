@@ -107,7 +107,7 @@ def copies_client(harbour):
 
 def test_page_offers_the_copies_and_the_article_lists_them(copies_client):
     text = copies_client.get("/search?q=anchor+harbour").get_data(as_text=True)
-    assert "2 similar" in text and "<details" in text
+    assert "+2 copies" in text and "<details" in text
     article = copies_client.get("/doc/original").get_data(as_text=True)
     page = Page(article)
     assert "Copies of this story" in article and "More like this" in article

@@ -497,7 +497,7 @@ def test_pagination_stops_at_the_last_reachable_page(many: Config) -> None:
         assert "page 1 of 100" in text and "showing the first 1,000 results" in text
         last = client.get("/search?q=harbour&page=100").get_data(as_text=True)
         assert 'rel="prev"' in last and 'rel="next"' not in last
-        assert "Page 100 of 100" in last
+        assert "page 100 of 100" in last
     finally:
         app.extensions["seedsearch"].close()
 

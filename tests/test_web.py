@@ -7,25 +7,38 @@ so "harbour" matches 25 articles.
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import render_template_string
 from markupsafe import escape
 
-from indexer import open_index, open_searcher, search
+from indexer import Config, open_index, open_searcher, search, sync
+from indexer.facets import Filters
+from indexer.results import MAX_RESULTS, SearchResults
+from indexer.searching import LISTED_COPIES, reading
 from searchweb import create_app
+from searchweb.paging import page_window
+from searchweb.suggestions import SUGGESTIONS
+from searchweb.views import PER_PAGE
 
-from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID
+from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID, client_for, indexed_jsonl, write
 
 SEED_TITLE = "Putting an end to Mexico's drug war?"
 CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",
                  "filters", "facets", "timeline",  # these three added by facets, unbroken
-                 "partial", "notice"}  # added with the time budget: true when it ran out, and why
-HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet", "duplicates"}
+                 "partial", "notice",  # added with the time budget: true when it ran out, and why
+                 "articles", "total_exact", "explanation"}  # added with paging over stories
+HIT_KEYS = {"rank", "id", "score", "title", "section", "date", "path", "snippet", "duplicates",
+            "copies"}
 HTML_PAGES = ["/", "/search?q=harbour", "/search?q=harbour&page=2", "/search?q=harbur",
               '/search?q="unclosed', f"/doc/{SEED_ID}", "/doc/hostile.txt?q=harbour",
               "/doc/ports/03.txt", "/doc/nope.txt", "/search?q=harbour&page=0", "/no/such/page"]
@@ -247,6 +260,7 @@ def test_api_search_keeps_the_json_contract(client):
     body = response.get_json()
     assert set(body) == CONTRACT_KEYS
     assert (body["query"], body["total"], body["page"], body["per_page"]) == ("harbour", 25, 1, 10)
+    assert (body["articles"], body["total_exact"], body["explanation"]) == (25, True, None)
     assert body["suggestion"] is None and isinstance(body["took_ms"], float)
     assert len(body["hits"]) == 10
     assert all(set(hit) == HIT_KEYS for hit in body["hits"])
@@ -419,6 +433,8 @@ def test_opensearch_description(client):
     # on the configured public address (by default the one `serve` listens on), not the Host
     assert templates["text/html"] == "http://127.0.0.1:8000/search?q={searchTerms}"
     assert "{searchTerms}" in templates["application/json"]
+    assert templates["application/x-suggestions+json"] == \
+        "http://127.0.0.1:8000/api/suggest?q={searchTerms}&format=opensearch"
 
 
 @pytest.mark.parametrize("url", HTML_PAGES)
@@ -533,3 +549,297 @@ ODD_QUERIES = [
 def test_odd_queries_never_500(client, base, query):
     response = client.get(base, query_string={"q": query})
     assert response.status_code in (200, 400), (base, query, response.status_code)
+
+
+
+# ---------------------------------------------------------------- stories, pages and feeds
+# A folder of plain (undated) articles: one story in 3 near-identical copies, one in
+# 12, and 119 distinct harbour notes (section "notes"), each file with a known mtime.
+
+SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+FIRST_MTIME_NS = 1_600_000_000 * 10**9  # 2020-09-13; each file an hour after the one before
+NOTES = 119
+
+
+def made_up(rng: random.Random, count: int) -> str:
+    return " ".join("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+                    for _ in range(count))
+
+
+def story_files() -> dict[str, str]:
+    rng = random.Random(7)
+    anchor = f"Divers lifted an old anchor from the harbour. {made_up(rng, 80)}"
+    light = f"The lighthouse keeper retired. {made_up(rng, 80)}"
+    files = {f"story/anchor-{n}.txt": "Old anchor found\n\n" + (
+        anchor if n < 2 else anchor.replace("anchor from", "anchor off")) for n in range(3)}
+    files |= {f"light/copy-{n:02d}.txt": f"Lighthouse keeper retires\n\n{light}"
+              for n in range(12)}
+    files |= {f"notes/{n:03d}.txt": f"Harbour note {made_up(rng, 1)}\n\nThe harbour log: "
+              f"{made_up(rng, 30)}" for n in range(NOTES)}
+    return files
+
+
+def indexed_stories(folder: Path) -> Config:
+    """The story files written under `folder`/corpus, an hour apart, and indexed."""
+    for number, (name, text) in enumerate(sorted(story_files().items())):
+        path = write(folder / "corpus", name, text + "\n")
+        stamp = FIRST_MTIME_NS + number * 3600 * 10**9
+        os.utime(path, ns=(stamp, stamp))
+    config = Config(corpus=folder / "corpus", index=folder / "index")
+    sync(config)
+    return config
+
+
+@pytest.fixture(scope="module")
+def stories_config(tmp_path_factory) -> Config:
+    return indexed_stories(tmp_path_factory.mktemp("web-stories"))
+
+
+@pytest.fixture
+def stories_client(stories_config):
+    with client_for(stories_config) as client:
+        yield client
+
+
+def count_line(text: str) -> str:
+    """The results line as a reader sees it: tags gone, spaces collapsed."""
+    (line,) = re.findall(r'<p class="count">(.*?)</p>', text, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", line)).strip()
+
+
+def page_links(page: Page) -> list[tuple[str, str]]:
+    """The numbered pages' (text, href), in order, with ("…", "") for a gap."""
+    return [(text, str(attrs.get("href", ""))) for attrs, text in page.links
+            if str(attrs.get("aria-label", "")).startswith("Page ")]
+
+
+def window_of(text: str) -> list[str]:
+    """The pagination's numbers and gaps, as shown."""
+    (nav,) = re.findall(r'<nav class="pagination" aria-label="Pages">(.*?)</nav>', text, re.S)
+    return re.findall(r'<li[^>]*>(?:<a[^>]*>)?([^<]+)', nav)
+
+
+@pytest.mark.parametrize(("url", "line"), [
+    ("/search?q=anchor", "3 articles in 1 story for anchor"),
+    ("/search?q=harbour", "122 articles in 120 stories for harbour · page 1 of 12"),
+    ("/search?q=lighthouse", "12 articles in 1 story for lighthouse"),
+    ("/search?q=harbour&section=notes", "119 results for harbour · page 1 of 12"),
+    ("/search?q=log", "119 results for log · page 1 of 12"),
+])
+def test_the_results_line_counts_articles_and_stories(stories_client, url, line):
+    text, _ = get_page(stories_client, url)
+    assert re.fullmatch(re.escape(line) + r" \(\d+\.\d ms\)", count_line(text)), count_line(text)
+
+
+def test_a_count_over_the_best_candidates_only_says_at_least(app):
+    at_least = SearchResults(query="x", total=160, page=1, per_page=10, took_ms=1.0,
+                             articles=3657, total_exact=False)
+    same = SearchResults(query="x", total=230, page=1, per_page=10, took_ms=1.0, articles=None)
+    template = '{% from "paging.html" import counted %}{{ counted(results) }}'
+    with app.test_request_context("/"):
+        shown = [re.sub(r"<[^>]+>", "", render_template_string(template, results=results))
+                 for results in (at_least, same)]
+    assert shown == ["3,657 articles in at least 160 stories", "230 results"]
+
+
+def test_a_story_with_copies_shows_them_folded_under_one_hit(stories_client):
+    text, page = get_page(stories_client, "/search?q=anchor")
+    assert len(re.findall(r'<li class="result">', text)) == 1
+    (folded,) = re.findall(r'<details class="duplicates">(.*?)</details>', text, re.S)
+    assert re.search(r"<summary>\+2 copies</summary>", folded)
+    shown = {urlsplit(href).path for href, _ in page.hrefs("/doc/")}
+    assert shown == {f"/doc/story/anchor-{n}.txt" for n in range(3)}
+    assert "Every copy" not in folded  # both copies are listed
+
+
+def test_more_copies_than_listed_link_to_the_articles_page(stories_client):
+    text, page = get_page(stories_client, "/search?q=lighthouse")
+    (folded,) = re.findall(r'<details class="duplicates">(.*?)</details>', text, re.S)
+    assert "<summary>+11 copies</summary>" in folded
+    assert len(re.findall(r"<li>", folded)) == LISTED_COPIES
+    (every,) = [href for href, title in page.hrefs("/doc/") if title.startswith("Every copy")]
+    assert urlsplit(every).fragment == "copies-title"
+    _, article = get_page(stories_client, every.partition("#")[0])
+    copies = {urlsplit(href).path for href, _ in article.hrefs("/doc/light/")}
+    assert len(copies) == 11
+
+
+def test_did_you_mean_shows_beside_hits_keeping_the_filters(stories_client):
+    text, page = get_page(stories_client, "/search?q=harbour+anchr&section=story")
+    assert "3 articles in 1 story" in count_line(text)
+    (suggested,) = [href for href, title in page.hrefs("/search?") if title == "harbour anchor"]
+    assert params(suggested) == {"q": "harbour anchor", "sort": "relevance", "section": "story"}
+
+
+@pytest.mark.parametrize(("url", "section", "named"), [
+    ("/search?q=harbour&section=nowhere", "nowhere", "'notes'"),  # the sections there are
+    ("/search?q=date:2013", None, "date"),  # an undated corpus
+    ("/search?q=zeppelinxyzzy", None, None),  # the words alone: nothing more to say
+])
+def test_an_empty_page_says_why_when_a_filter_explains_it(stories_client, stories_config, url,
+                                                          section, named):
+    with reading(stories_config) as searcher:
+        expected = search(searcher, parse_qs(urlsplit(url).query)["q"][0],
+                          filters=Filters(section=section)).explanation
+    text, _ = get_page(stories_client, url)
+    assert "No results for" in text
+    shown = re.findall(r'<p class="explanation">(.*?)</p>', text, re.S)
+    if named is None:
+        assert expected is None and shown == []
+    else:
+        assert shown == [str(escape(expected))] and str(escape(named)) in shown[0]
+
+
+def test_numbered_pages_show_a_window_keeping_the_query_and_filters(stories_client):
+    text, page = get_page(stories_client, "/search?q=harbour&section=notes&page=6")
+    assert window_of(text) == ["1", "…", "4", "5", "6", "7", "8", "…", "12"]
+    for number, href in page_links(page):
+        assert params(href) == {"q": "harbour", "sort": "relevance", "section": "notes",
+                                "page": number}
+    (current,) = page.find("a", **{"aria-current": "page"})
+    assert params(str(current["href"]))["page"] == "6"
+    assert params(page.link(rel="prev"))["page"] == "5"
+    assert params(page.link(rel="next"))["page"] == "7"
+
+
+def test_the_first_and_last_pages_link_no_further(stories_client):
+    first_text, first = get_page(stories_client, "/search?q=harbour")
+    assert window_of(first_text) == ["1", "2", "3", "…", "12"]
+    assert not first.find("a", rel="prev")
+    last_text, last = get_page(stories_client, "/search?q=harbour&page=12")
+    assert window_of(last_text) == ["1", "…", "10", "11", "12"]
+    assert not last.find("a", rel="next")
+    assert last_text.count('<li class="result">') == 120 - 11 * 10
+
+
+@pytest.fixture(scope="module")
+def thousand_stories(tmp_path_factory) -> Config:
+    """More stories than paging reaches (MAX_RESULTS), each distinct."""
+    rng = random.Random(11)
+    records = [{"id": f"item{n:04d}", "title": f"Zebra item {n}",
+                "text": f"zebra {made_up(rng, 12)}"} for n in range(MAX_RESULTS + 10)]
+    return indexed_jsonl(tmp_path_factory.mktemp("thousand"), records)
+
+
+def test_pagination_stops_where_paging_does(thousand_stories):
+    with client_for(thousand_stories) as client:
+        text, page = get_page(client, "/search?q=zebra&page=100")
+        assert count_line(text).startswith(
+            "1,010 results for zebra · page 100 of 100 · showing the first 1,000 results")
+        assert window_of(text) == ["1", "…", "98", "99", "100"]
+        assert not page.find("a", rel="next")
+        assert max(int(number) for number, _ in page_links(page)) == MAX_RESULTS // PER_PAGE
+        assert client.get("/search?q=zebra&page=101").status_code == 400
+
+
+@pytest.mark.parametrize(("current", "last", "window"), [
+    (1, 1, [1]),
+    (1, 2, [1, 2]),
+    (1, 12, [1, 2, 3, None, 12]),
+    (4, 12, [1, 2, 3, 4, 5, 6, None, 12]),
+    (5, 12, [1, 2, 3, 4, 5, 6, 7, None, 12]),  # a gap of one page shows the page
+    (6, 12, [1, None, 4, 5, 6, 7, 8, None, 12]),
+    (12, 12, [1, None, 10, 11, 12]),
+    (40, 12, [1, None, 10, 11, 12]),  # past the end: the last pages
+    (50, 100, [1, None, 48, 49, 50, 51, 52, None, 100]),
+])
+def test_page_window(current, last, window):
+    assert page_window(current, last) == window
+
+
+def test_opensearch_suggestions_format(client):
+    response = client.get("/api/suggest?q=harb&format=opensearch")
+    assert response.status_code == 200
+    assert response.mimetype == "application/x-suggestions+json"
+    query, words, descriptions, urls = json.loads(response.get_data(as_text=True))
+    assert query == "harb" and words[0] == "harbour"
+    assert len(words) == len(descriptions) == len(urls)
+    assert urls[0] == "http://127.0.0.1:8000/search?q=harbour"
+    titles = [word for word, description in zip(words, descriptions, strict=True)
+              if description == "Article"]
+    assert len(titles) == SUGGESTIONS  # 25 articles match: the titles are capped
+    assert all(url.startswith("http://127.0.0.1:8000/doc/") for url in urls[1:])
+
+
+def test_opensearch_suggestions_are_on_the_public_url(web_config):
+    app = create_app({"corpus": web_config.corpus, "index": web_config.index, "TESTING": True,
+                      "SEEDSEARCH_PUBLIC_URL": "https://news.example/"})
+    try:
+        body = app.test_client().get("/api/suggest?q=harb&format=opensearch").get_json(force=True)
+        assert body[3][0] == "https://news.example/search?q=harbour"
+        description = app.test_client().get("/opensearch.xml").get_data(as_text=True)
+        assert 'template="https://news.example/api/suggest?q={searchTerms}&amp;format=opensearch"' \
+            in description
+    finally:
+        app.extensions["seedsearch"].close()
+
+
+@pytest.mark.parametrize(("url", "answer"), [
+    ("/api/suggest?q=&format=opensearch", ["", [], [], []]),
+    ("/api/suggest?q=zzzzqqq&format=opensearch", ["zzzzqqq", [], [], []]),
+])
+def test_opensearch_suggestions_with_nothing_to_suggest(client, url, answer):
+    response = client.get(url)
+    assert response.mimetype == "application/x-suggestions+json"
+    assert json.loads(response.get_data(as_text=True)) == answer
+
+
+@pytest.mark.parametrize(("url", "parameter"), [
+    ("/api/suggest?q=harb&format=xml", "format"),
+    ("/api/suggest?format=opensearch&q=" + "a" * 501, "q"),
+])
+def test_bad_suggestion_requests_are_json_400s(client, url, parameter):
+    assert error_message(client, url).startswith(parameter)
+
+
+def test_the_page_suggestions_keep_their_shape(client):
+    body = client.get("/api/suggest?q=harb").get_json()
+    assert set(body) == {"query", "completions", "titles"} and body["completions"][0] == "harbour"
+    assert len(body["titles"]) == SUGGESTIONS and set(body["titles"][0]) == {"id", "title"}
+
+
+def feed_entries(client, url: str) -> tuple[str, dict[str, str]]:
+    """The feed's <updated>, and each entry's, by article id."""
+    response = client.get(url)
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = {entry.findtext(f"{atom}id").rpartition("/doc/")[2]: entry.findtext(f"{atom}updated")
+               for entry in root.iter(f"{atom}entry")}
+    return root.findtext(f"{atom}updated"), entries
+
+
+def mtime_of(config: Config, doc_id: str) -> str:
+    stamp = (config.corpus / doc_id).stat().st_mtime
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_feed_of_an_undated_corpus_dates_entries_by_their_files(stories_client, stories_config):
+    updated, entries = feed_entries(stories_client, "/feed?q=harbour")
+    assert len(entries) == 20
+    assert entries == {doc_id: mtime_of(stories_config, doc_id) for doc_id in entries}
+    assert len(set(entries.values())) == 20  # each file's own time, not one for all
+    assert updated == max(entries.values())
+    assert "1970" not in updated + "".join(entries.values())
+
+
+def test_feed_of_a_dated_corpus_uses_the_articles_dates(client):
+    updated, entries = feed_entries(client, "/feed?q=harbour")
+    assert updated == entries["ports/23.txt"] == "2023-03-24T09:30:00Z"
+
+
+def test_feed_without_entries_is_dated_by_the_last_commit(stories_client, stories_config):
+    updated, entries = feed_entries(stories_client, "/feed?q=zeppelinxyzzy")
+    assert entries == {}
+    committed = open_index(stories_config).last_modified()
+    assert updated == datetime.fromtimestamp(committed, timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_the_feed_links_keep_the_filters(stories_client):
+    _, page = get_page(stories_client, "/search?q=harbour&section=notes&page=2")
+    (alternate,) = page.find("link", rel="alternate", type="application/atom+xml")
+    follow = page.link(type="application/atom+xml")
+    for href in (str(alternate["href"]), follow):
+        assert urlsplit(href).path == "/feed"
+        assert params(href) == {"q": "harbour", "section": "notes"}
