@@ -3,12 +3,16 @@
 Text fields store each term's character range, so Whoosh's pinpoint
 highlighter finds passages without analysing the text again, and what is
 highlighted is the reader's own word form, never a stem.
+
+A snippet is one line of at most SNIPPET_CHARS characters from one
+paragraph: wrapped lines joined, whole sentences where they fit, never a
+word cut, and "…" at a side where a sentence was cut (`snippets_text`
+chooses the passage in the stored text's own offsets).
 """
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from typing import Any, Collection, Iterator
 
 from whoosh.analysis import Token
@@ -18,10 +22,10 @@ from whoosh.highlight import Formatter, Fragment, Highlighter, PinpointFragmente
 from whoosh.searching import Hit as WhooshHit
 
 from .results import Snippet
+from .snippets_text import (SNIPPET_CHARS, SNIPPET_WINDOW_CHARS, Passage, lead_passage,  # noqa: F401
+                            one_line, paragraph_breaks, passage_around)
 
-SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 2**15  # where passages are looked for: Whoosh's own default charlimit
-_SPACES = re.compile(r"\s+")
 # Where a passage may come from, best first: the body, else what matched.
 SNIPPET_FIELDS = ("body", "standfirst", "title")
 
@@ -35,70 +39,85 @@ class PartsFormatter(Formatter):
             if number:
                 parts.append((" … ", False))
             parts.extend(_fragment_parts(fragment))
-        return _tidy(parts)
+        return Snippet(tuple(part for part in parts if part[0]))
 
 
 def _fragment_parts(fragment: Fragment) -> list[tuple[str, bool]]:
-    text = fragment.text
-    start, end = _word_bounds(fragment)
-    parts: list[tuple[str, bool]] = [("…", False)] if start > 0 and text[start - 1] != "\n" else []
-    index = start
-    for token in fragment.matches:
-        if token.startchar < index or token.endchar > end:
+    """The fragment's passage (`passage_around` its matched words) in one line, its
+    matched words marked, "…" where a sentence was cut."""
+    text, matches = fragment.text, fragment.matches
+    if not matches:
+        return []
+    passage = passage_around(text, matches[0].startchar, max(t.endchar for t in matches))
+    every = getattr(fragment, "every_match", matches)
+    shown = every[bisect_left(every, passage.start, key=_start_of):
+                  bisect_left(every, passage.end, key=_start_of)]
+    pieces: list[tuple[str, bool]] = []
+    index = passage.start
+    for token in shown:
+        if token.startchar < index or token.endchar > passage.end:
             continue
-        parts.append((text[index:token.startchar], False))
-        parts.append((text[token.startchar:token.endchar], True))
+        pieces += [(text[index:token.startchar], False),
+                   (text[token.startchar:token.endchar], True)]
         index = token.endchar
-    parts.append((text[index:end], False))
-    if end < len(text) and text[end] != "\n":
-        parts.append(("…", False))
-    return parts
+    pieces.append((text[index:passage.end], False))
+    return _one_line(pieces, passage)
 
 
-def _word_bounds(fragment: Fragment) -> tuple[int, int]:
-    """The fragment neither starting nor ending mid-word."""
-    text, start, end = fragment.text, fragment.startchar, fragment.endchar
-    first = fragment.matches[0].startchar if fragment.matches else end
-    last = fragment.matches[-1].endchar if fragment.matches else start
-    if start > 0 and not text[start - 1].isspace():
-        space = text.find(" ", start, first)
-        start = space + 1 if space >= 0 else start
-    if end < len(text) and not text[end].isspace():
-        space = text.rfind(" ", last, end)
-        end = space if space >= 0 else end
-    return start, end
+def _start_of(token: Token) -> int:
+    return int(token.startchar)
 
 
-def _tidy(parts: list[tuple[str, bool]]) -> Snippet:
-    """One line of text: newlines and runs of spaces become single spaces."""
-    tidy = [(_SPACES.sub(" ", text), matched) for text, matched in parts if text]
-    return Snippet(tuple(tidy))
+def _one_line(pieces: list[tuple[str, bool]], passage: Passage) -> list[tuple[str, bool]]:
+    """The pieces as one line: no line breaks, runs of spaces or spaces at either end;
+    "…" at a side where a sentence was cut."""
+    tidy = [(one_line(text), matched) for text, matched in pieces]
+    if tidy and not tidy[0][1]:
+        tidy[0] = (tidy[0][0].lstrip(), False)
+    if tidy and not tidy[-1][1]:
+        tidy[-1] = (tidy[-1][0].rstrip(), False)
+    parts = [("…", False)] if passage.cut_start else []
+    parts += [piece for piece in tidy if piece[0]]
+    return parts + ([("…", False)] if passage.cut_end else [])
 
 
 class ParagraphFragmenter(PinpointFragmenter):
-    """Whoosh's pinpoint fragments, split so that none crosses a line break.
+    """Whoosh's pinpoint fragments, split so that none crosses a paragraph break.
 
     A passage that runs from a bullet into the next paragraph reads badly; the
-    scorer then picks the line with the most matches.
+    scorer then picks the paragraph with the most matches. A single line break
+    is not a paragraph break: wire copy is wrapped at about 60 characters
+    (see `snippets_text`).
     """
 
     def fragment_matches(self, text: str, tokens: list[Token]) -> Iterator[Fragment]:
         for fragment in super().fragment_matches(text, tokens):
-            yield from _split_by_line(text, fragment)
+            yield from _split_by_paragraph(text, fragment, tokens)
 
 
-def _split_by_line(text: str, fragment: Fragment) -> Iterator[Fragment]:
-    """Line breaks are looked for inside the fragment only: one outside it changes
-    nothing, and searching a long text without breaks from its start for every
-    matched word would cost the text's length each time."""
-    by_line: dict[int, list[Token]] = {}
+class PassageFragment(Fragment):
+    """A fragment that also knows every matched word of its text (`every_match`,
+    in order), so the passage cut around it marks those its neighbours hold."""
+
+    def __init__(self, text: str, matches: list[Token], startchar: int, endchar: int,
+                 every_match: list[Token]) -> None:
+        super().__init__(text, matches, startchar, endchar)
+        self.every_match = every_match
+
+
+def _split_by_paragraph(text: str, fragment: Fragment, tokens: list[Token]
+                        ) -> Iterator[Fragment]:
+    """Paragraph breaks are looked for inside the fragment only: one outside it
+    changes nothing, and searching a long text from its start for every matched
+    word would cost the text's length each time."""
+    breaks = paragraph_breaks(text, fragment.startchar, fragment.endchar)
+    by_paragraph: dict[int, list[Token]] = {}
     for token in fragment.matches:
-        by_line.setdefault(text.rfind("\n", fragment.startchar, token.startchar), []).append(token)
-    for line_start, matches in by_line.items():
-        line_end = text.find("\n", matches[-1].endchar, fragment.endchar)
-        start = max(fragment.startchar, line_start + 1)
-        end = line_end if line_end >= 0 else fragment.endchar
-        yield Fragment(text, matches, start, end)
+        by_paragraph.setdefault(bisect_right(breaks, (token.startchar, 0)) - 1, []).append(token)
+    for number, matches in by_paragraph.items():
+        start = max(fragment.startchar, breaks[number][1]) if number >= 0 else fragment.startchar
+        end = breaks[number + 1][0] if number + 1 < len(breaks) else fragment.endchar
+        yield PassageFragment(text, matches, start, end, tokens)
 
 
 class OffsetsHighlighter(Highlighter):
@@ -178,7 +197,5 @@ def snippet_for(hit: WhooshHit, highlight: Highlighter) -> Snippet:
 
 def lead(text: str) -> Snippet:
     """The opening of an article, for hits that matched no text (a date filter, say)."""
-    if len(text) <= SNIPPET_CHARS:
-        return _tidy([(text, False)])
-    cut = text.rfind(" ", 0, SNIPPET_CHARS)
-    return _tidy([(text[:cut if cut > 0 else SNIPPET_CHARS], False), ("…", False)])
+    passage = lead_passage(text)
+    return Snippet(tuple(_one_line([(text[passage.start:passage.end], False)], passage)))

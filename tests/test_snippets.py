@@ -56,8 +56,10 @@ def test_title_only_match_shows_the_title(small):
 def test_passage_is_found_deep_in_a_long_body(small):
     html = snippet(small, "harbour")
     assert "<mark>harbour</mark>" in html
-    assert html.startswith("…")
-    assert len(html) < SNIPPET_CHARS + 40
+    # whole sentences before the match, up to the end of the text: nothing cut
+    assert html.startswith("Filler words here.")
+    assert html.endswith("The <mark>harbour</mark> closed.")
+    assert len(html.replace("<mark>", "").replace("</mark>", "")) <= SNIPPET_CHARS
 
 
 def test_text_is_escaped_and_mark_is_the_only_markup(small):
