@@ -21,6 +21,7 @@ from .segment_arrays import fixed_width_bytes, per_segment
 
 MONTHLY_BELOW_YEARS = 3  # a timeline spanning fewer years is drawn by month
 MAX_SECTIONS = 20  # section values listed, most frequent first
+MAX_LISTED_VALUES = 1000  # values counted for an explanation (explain.py), most frequent first
 UNDATED = 2**64 - 1  # the date column's value for articles without a date
 MICROSECONDS_A_DAY = 86_400_000_000
 
@@ -126,6 +127,37 @@ def facts(reader: IndexReader) -> DocFacts:
     return per_segment(reader, "facts", DocFacts)
 
 
+def live(reader: IndexReader) -> np.ndarray:
+    """A mask over one segment's documents: True where not deleted. (The facts
+    cover deleted documents too: a segment's deletions grow between commits.)"""
+    mask = np.ones(reader.doc_count_all(), dtype=bool)
+    if reader.has_deletions():
+        mask[np.fromiter(reader.deleted_docs_set, dtype=np.int64)] = False
+    return mask
+
+
+def live_docs(searcher: Searcher) -> np.ndarray:
+    """A mask over the searcher's document numbers: True where not deleted."""
+    masks = [live(reader) for reader, _ in searcher.reader().leaf_readers()]
+    return np.concatenate(masks) if masks else np.zeros(0, dtype=bool)
+
+
+def corpus_counts(searcher: Searcher) -> Facets:
+    """Sections, sources and years of every live article, each value counted
+    (sections and sources up to MAX_LISTED_VALUES, most frequent first)."""
+    return count(searcher, np.flatnonzero(live_docs(searcher)), listed=MAX_LISTED_VALUES)
+
+
+def month_counts(searcher: Searcher) -> dict[int, int]:
+    """Live articles by month (YYYYMM), for the months of a corpus."""
+    counts: dict[int, int] = {}
+    for reader, _ in searcher.reader().leaf_readers():
+        months = facts(reader).months[live(reader)]
+        for month, number in _counted(months[months > 0]):
+            counts[month] = counts.get(month, 0) + number
+    return counts
+
+
 def allowed(searcher: Searcher, filters: Filters) -> np.ndarray | None:
     """A mask over the searcher's document numbers: True where the filters allow."""
     if not filters:
@@ -168,8 +200,9 @@ def _code(names: list[str], value: str) -> int:
     return names.index(value) if value in names else -2  # -2: no document has it
 
 
-def count(searcher: Searcher, docnums: np.ndarray) -> Facets:
-    """Section, year and timeline counts over the matching documents."""
+def count(searcher: Searcher, docnums: np.ndarray, listed: int = MAX_SECTIONS) -> Facets:
+    """Section, year and timeline counts over the matching documents (`listed`
+    sections and sources at most, the most frequent)."""
     sections: dict[str, int] = {}
     sources: dict[str, int] = {}
     years: list[np.ndarray] = []
@@ -186,7 +219,7 @@ def count(searcher: Searcher, docnums: np.ndarray) -> Facets:
     month_values = np.concatenate(months) if months else np.zeros(0, dtype=np.int32)
     by_year = _counted(year_values[year_values > 0])
     return Facets(
-        section=_most_frequent(sections), source=_most_frequent(sources),
+        section=_most_frequent(sections, listed), source=_most_frequent(sources, listed),
         year=tuple(FacetValue(str(value), number) for value, number in by_year),
         **_timeline(by_year, month_values[month_values > 0]))
 
@@ -197,9 +230,9 @@ def _tally(counts: dict[str, int], codes: np.ndarray, names: list[str]) -> None:
             counts[names[code]] = counts.get(names[code], 0) + int(number)
 
 
-def _most_frequent(counts: dict[str, int]) -> tuple[FacetValue, ...]:
+def _most_frequent(counts: dict[str, int], listed: int) -> tuple[FacetValue, ...]:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(FacetValue(name, number) for name, number in ranked[:MAX_SECTIONS])
+    return tuple(FacetValue(name, number) for name, number in ranked[:listed])
 
 
 def _counted(values: np.ndarray) -> list[tuple[int, int]]:

@@ -1,10 +1,10 @@
 """Turning what the user typed into a Whoosh query.
 
-The syntax: free words (ranked, all-words first), "quoted phrases", AND / OR /
-NOT and -word, field prefixes (title:, section:, body:, standfirst:,
-headline:), dates (date:2013, date:[2013-01 to 2013-06]). Anything that does
-not parse as written runs as plain words, with a notice saying so, never an
-error: a search box must always answer.
+Free words (ranked, all-words first), "quoted phrases", AND / OR / NOT, -word,
+words in one part (title:, headline:, standfirst:, body:), and filters that
+keep the articles they name (section:, source:, year:, month:, date:2013,
+date:[2013-01 to 2013-06]; see `query_filters`). Anything that does not parse
+as written runs as plain words, with a notice saying so, never an error.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from .articles import clean_text
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 from .bm25f import WordQuery
 from .proximity import PairQuery
+from .query_filters import (DATE_ALIASES, Restrict, SourceFilter, Without, is_filter,
+                            typed_problem)
 from .schema import TEXT_FIELDS
 
 MAX_QUERY_LENGTH = 1000  # characters searched; the rest is left out, with a notice
@@ -35,7 +37,7 @@ _UNSUPPORTED = re.compile(r"[*~]")
 UNSUPPORTED_NOTICE = ("Wildcards (*) and fuzzy matching (~) are not supported: "
                       "the words were searched without them.")
 _OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
-_FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published"]}
+_FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published", *DATE_ALIASES]}
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def parse(parser: "NewsQueryParser", text: str) -> ParsedQuery:
     """The query as written when it parses cleanly, else its plain words."""
     text, cut = bounded(text)
     unsupported = UNSUPPORTED_NOTICE if _UNSUPPORTED.search(text) else None
-    problem = syntax_problem(text)
+    problem = typed_problem(text) or syntax_problem(text)
     if problem is None:
         parsed, problem = _strict_parse(parser, text)
         if parsed is not None:
@@ -234,35 +236,48 @@ def syntax_problem(text: str) -> str | None:
     return None
 
 
-FILTER_FIELDS = frozenset({"date"})
-
-
 def shape(q: wq.Query) -> wq.Query:
     """Give words written side by side the meaning readers expect.
 
     Whoosh ORs everything in an OR-by-default group, so `drugs NOT war` would
-    match every article without "war", and `drugs date:2014` every article
-    with "drugs". Here NOT excludes and a date restricts.
+    match every article without "war", and `chelsea section:sport` every
+    article about Chelsea or in sport. Here NOT excludes and a filter (a
+    section, a source, a date) restricts, adding nothing to the ranking.
     """
-    if isinstance(q, wq.CompoundQuery) or isinstance(q, wq.Not):
+    if isinstance(q, (wq.CompoundQuery, wq.Not)):
         q = q.apply(shape)
+    elif not isinstance(q, (Restrict, SourceFilter)):
+        return as_filter(q)
+    if isinstance(q, wq.AndNot):
+        return Without(q.a, q.b)
     if not isinstance(q, CoordinatedOr):
         return q
     words, filters, banned = [], [], []
     for child in q.subqueries:
         if isinstance(child, wq.Not):
             banned.append(child.query)
-        elif child.field() in FILTER_FIELDS:
+        elif is_filter(child):
             filters.append(child)
         else:
             words.append(child)
     result: wq.Query = wq.Every() if not words else (
         CoordinatedOr(words, bonus=q.bonus) if len(words) > 1 else words[0])
     if filters:
-        result = wq.And([result, *filters]) if words else wq.And(filters)
+        result = wq.And([result, *filters] if words else filters)
     if banned:
-        result = wq.AndNot(result, wq.Or(banned) if len(banned) > 1 else banned[0])
+        result = Without(result, wq.Or(banned) if len(banned) > 1 else banned[0])
     return result
+
+
+def as_filter(q: wq.Query) -> wq.Query:
+    """`date:` and `section:` (its words) as filters; a `source:` value as a
+    `SourceFilter` (the source is a column, not an indexed field)."""
+    field = getattr(q, "fieldname", None)
+    if field in ("date", "section"):
+        return Restrict(q)
+    if field == "source" and isinstance(q, wq.Term):
+        return SourceFilter(str(q.text))
+    return q
 
 
 def _strict_parse(parser: QueryParser, text: str) -> tuple[wq.Query | None, str | None]:

@@ -44,7 +44,7 @@ MAX_PAGE = 1000
 FOLD_CANDIDATES = 5_000
 MAX_FOLD_CANDIDATES = 50_000
 LISTED_COPIES = 10  # copies named per hit (each is a stored-fields read); `copies` counts all
-FILTER_FIELDS = ("date", "section")  # fields a typed filter word names (see `_explanation`)
+FILTER_FIELDS = ("date", "section", "source")  # fields a typed filter word names
 Story = tuple[int, list[int]]  # positions in the ranked candidates: the kept hit, its copies
 
 
