@@ -68,6 +68,23 @@ def bbc_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target / "bbc"
 
 
+@pytest.fixture(scope="session")
+def reuters_index(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """Reuters-21578 indexed once per test session, for the tests that only read it."""
+    corpus = needs_shared(CORPORA / "reuters21578" / "corpus.jsonl.gz")
+    config = Config(corpus=corpus, index=tmp_path_factory.mktemp("reuters-index") / "index")
+    sync(config)
+    return config
+
+
+@pytest.fixture(scope="session")
+def bbc_tree_index(bbc_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
+    """The raw BBC tree indexed once per test session, for the tests that only read it."""
+    config = Config(corpus=bbc_tree, index=tmp_path_factory.mktemp("bbc-tree-index") / "index")
+    sync(config)
+    return config
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-from indexer import Config, search, sync
+from indexer import Config, search
 from indexer.cli import cli
 from indexer.duplicates import copies_of
 from indexer.facets import Filters
@@ -21,7 +20,7 @@ from indexer.scoring import top_results
 from indexer.query_filters import filters_apart
 from indexer.searching import reading
 
-from .conftest import client_for, CORPORA, indexed_jsonl, needs_shared
+from .conftest import client_for, indexed_jsonl
 from .test_web import get_page, params
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -196,15 +195,10 @@ def test_feed_escapes_hostile_text(client):
 
 # ------------------------------------------------------------------ real collections
 
-def built(corpus: Path, folder: Path) -> Config:
-    config = Config(corpus=corpus, index=folder / "index")
-    sync(config)
-    return config
-
 
 @pytest.fixture(scope="module")
-def bbc(bbc_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    return built(bbc_tree, tmp_path_factory.mktemp("bbc-facets"))
+def bbc(bbc_tree_index: Config) -> Config:
+    return bbc_tree_index
 
 
 def test_bbc_sections_come_from_folders(bbc):
@@ -219,9 +213,8 @@ def test_bbc_sections_come_from_folders(bbc):
 
 
 @pytest.fixture(scope="module")
-def reuters(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    return built(needs_shared(CORPORA / "reuters21578" / "corpus.jsonl.gz"),
-                 tmp_path_factory.mktemp("reuters"))
+def reuters(reuters_index: Config) -> Config:
+    return reuters_index
 
 
 def test_reuters_1987_by_month_and_a_month_filter(reuters):

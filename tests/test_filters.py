@@ -9,7 +9,6 @@ Reuters collections."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 from whoosh import query as wq
@@ -22,7 +21,7 @@ from indexer.query_filters import filters_apart
 from indexer.scoring import top_results
 from indexer.searching import reading
 
-from .conftest import CORPORA, indexed_jsonl, needs_shared, scraped_article, write
+from .conftest import indexed_jsonl, scraped_article, write
 
 NEWSROOM = {  # id: (section, source, date, title, body)
     "pol1": ("bbc / politics", "Al Jazeera", "01 May 2013 10:00", "Harbour vote",
@@ -306,10 +305,8 @@ def test_explanations_are_bounded(undated):
 # ------------------------------------------------------------------ real collections
 
 @pytest.fixture(scope="module")
-def bbc(bbc_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    config = Config(corpus=bbc_tree, index=tmp_path_factory.mktemp("bbc-filters") / "index")
-    sync(config)
-    return config
+def bbc(bbc_tree_index: Config) -> Config:
+    return bbc_tree_index
 
 
 def test_bbc_section_beside_a_word_keeps_that_section(bbc):
@@ -343,11 +340,8 @@ def test_bbc_a_section_alone_and_its_explanation(bbc):
 
 
 @pytest.fixture(scope="module")
-def reuters(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    corpus = needs_shared(CORPORA / "reuters21578" / "corpus.jsonl.gz")
-    config = Config(corpus=corpus, index=tmp_path_factory.mktemp("reuters-filters") / "index")
-    sync(config)
-    return config
+def reuters(reuters_index: Config) -> Config:
+    return reuters_index
 
 
 def test_reuters_dates_typed_beside_words_still_restrict(reuters):

@@ -11,12 +11,11 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-from indexer import Config, InvalidSetting, search, sync
+from indexer import Config, InvalidSetting, search
 from indexer import explain
 from indexer import searching
 from indexer.cli import cli
@@ -25,7 +24,6 @@ from indexer.results import MAX_RESULTS, SearchResults
 from indexer.searching import FOLD_CANDIDATES, LISTED_COPIES, reading
 from indexer.similar import similar_to
 
-from .conftest import CORPORA, needs_shared
 from .copied_stories import MOST_COPIES, STORIES, Story, indexed_copied_stories, matching
 
 PAGE_SIZES = (1, 3, 7, 10, 25)
@@ -247,10 +245,8 @@ def test_no_hits_with_filters_asks_why(copied, monkeypatch):
 # ------------------------------------------------------------------ BBC and Reuters
 
 @pytest.fixture(scope="module")
-def bbc(bbc_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Config:
-    config = Config(corpus=bbc_tree, index=tmp_path_factory.mktemp("bbc-paging") / "index")
-    sync(config)
-    return config
+def bbc(bbc_tree_index: Config) -> Config:
+    return bbc_tree_index
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest"])
@@ -266,11 +262,8 @@ def test_bbc_pages_of_stories(bbc, sort, text):
 
 
 @pytest.fixture(scope="module")
-def reuters(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    corpus = needs_shared(CORPORA / "reuters21578" / "corpus.jsonl.gz")
-    config = Config(corpus=corpus, index=tmp_path_factory.mktemp("reuters-paging") / "index")
-    sync(config)
-    return config
+def reuters(reuters_index: Config) -> Config:
+    return reuters_index
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest"])

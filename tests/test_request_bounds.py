@@ -26,15 +26,12 @@ from indexer import suggest as spelling
 from indexer.suggest import (MAX_CANDIDATES, MAX_WORDS_CHECKED, SURFACE_DOCUMENTS, SpellingWork,
                              completions, suggest)
 
-from .conftest import CORPORA, client_for, indexed_jsonl, needs_shared, write
+from .conftest import client_for, indexed_jsonl, write
 
 
 @pytest.fixture(scope="module")
-def reuters(tmp_path_factory: pytest.TempPathFactory) -> Config:
-    corpus = needs_shared(CORPORA / "reuters21578" / "corpus.jsonl.gz")
-    config = Config(corpus=corpus, index=tmp_path_factory.mktemp("reuters-bounds") / "index")
-    sync(config)
-    return config
+def reuters(reuters_index: Config) -> Config:
+    return reuters_index
 
 
 def quadratic_collapse(hits: list, signatures: np.ndarray) -> list[tuple]:
