@@ -28,6 +28,8 @@ from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .info import index_info
 from .facets import Filters
+from .hints import commands_named
+from .index_settings import recorded_config
 from .similar import similar
 from .searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS, SORTS, reading, search
 from .store import LOCK_TIMEOUT
@@ -42,19 +44,26 @@ NOTHING_FOUND = 1  # the exit status of a search that matched nothing, as grep's
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--corpus, --index and --language on a command, each also read from its env var."""
+    """--corpus, --index and --language on a command, each also read from its env var.
+
+    Not given (None), the corpus and language are the index's own (what it records),
+    else the defaults; hints in errors name the commands for these settings."""
     for name in ("language", "index", "corpus"):
         setting = SETTINGS_BY_NAME[name]
+        shown = f"the index's, else {setting.default}" if setting.recorded else setting.default
         command = click.option(
-            f"--{name}", setting.name, envvar=setting.envvar, default=setting.default,
-            show_default=True, show_envvar=True, help=setting.help,
+            f"--{name}", setting.name, envvar=setting.envvar, default=None,
+            show_default=shown, show_envvar=True, help=setting.help,
         )(command)
 
     @wraps(command)
-    def with_config(corpus: str, index: str, language: str, **kwargs: Any) -> Any:
+    def with_config(corpus: str | None, index: str | None, language: str | None,
+                    **kwargs: Any) -> Any:
         with library_errors():
             config = load_config({"corpus": corpus, "index": index, "language": language})
-            return command(config=config, **kwargs)
+            config = recorded_config(config)
+            with commands_named(config):
+                return command(config=config, **kwargs)
 
     return with_config
 

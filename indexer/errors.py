@@ -39,6 +39,17 @@ class InvalidSetting(SeedsearchError):
     """A setting has a value seedsearch cannot use."""
 
 
+class CorpusMismatch(InvalidSetting):
+    """The index holds another corpus than the one given: updating it would replace
+    the articles of one corpus with another's, so only `--rebuild` may."""
+
+
+class IndexFolderRefused(InvalidSetting, IndexNotFound):
+    """The folder given as the index cannot hold one (a file, a folder of the user's
+    files, the corpus itself). A setting to change, and no index to read either: the
+    web answers it as an unavailable index (503), not as a bad request."""
+
+
 class IndexDamaged(SeedsearchError):
     """The index on disk cannot be read as it is (a damaged or foreign file)."""
 

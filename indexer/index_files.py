@@ -17,11 +17,11 @@ import re
 import shutil
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import Config
-from .errors import IndexDamaged, IndexWriteFailed, InvalidSetting
+from .config import Config, resolved
+from .errors import IndexDamaged, IndexFolderRefused, IndexWriteFailed
 from .schema import SCHEMA_VERSION
 
 CURRENT = "CURRENT"
@@ -36,14 +36,27 @@ SETTINGS_LIMIT = 4096  # bytes read of settings.json
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """What an index was built with; a different value means a rebuild."""
+    """What an index was built with (see `indexer.index_settings` for what differs).
+
+    `corpus` and `index` are the absolute paths of the corpus and of the index
+    folder, so an index moved along with its corpus is told from one pointed at
+    another corpus; None in an index made before they were recorded, which
+    learns them at its next sync.
+    """
 
     schema_version: int
     language: str
+    corpus: str | None = None
+    index: str | None = None
 
     @classmethod
     def of(cls, config: Config) -> "IndexSettings":
-        return cls(schema_version=SCHEMA_VERSION, language=config.language)
+        return cls(schema_version=SCHEMA_VERSION, language=config.language,
+                   corpus=str(resolved(config.corpus)), index=str(resolved(config.index)))
+
+    def to_json(self) -> str:
+        """settings.json as it is written."""
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False) + "\n"
 
 
 def current_generation(index_dir: Path) -> Path | None:
@@ -155,11 +168,14 @@ def settings_of(generation: Path) -> IndexSettings:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise IndexDamaged(f"{path} is damaged: it is not JSON.") from None
+    paths = ("corpus", "index")  # absent from indexes made before they were recorded
     if not (isinstance(raw, dict) and type(raw.get("schema_version")) is int
-            and isinstance(raw.get("language"), str)):
-        raise IndexDamaged(f"{path} is damaged: it does not hold a schema_version number "
-                           "and a language name.")
-    return IndexSettings(schema_version=raw["schema_version"], language=raw["language"])
+            and isinstance(raw.get("language"), str)
+            and all(isinstance(raw.get(name), (str, type(None))) for name in paths)):
+        raise IndexDamaged(f"{path} is damaged: it does not hold a schema_version number, "
+                           "a language name and (in newer indexes) the corpus and index paths.")
+    return IndexSettings(raw["schema_version"], raw["language"], raw.get("corpus"),
+                         raw.get("index"))
 
 
 def open_lock_file(path: Path) -> int:
@@ -246,21 +262,21 @@ def is_our_generation(path: Path) -> bool:
 
 
 def check_index_dir(index_dir: Path) -> None:
-    """InvalidSetting unless `index_dir` is, or can become, a folder of our index:
+    """IndexFolderRefused unless `index_dir` is, or can become, a folder of our index:
     a folder that exists, is not empty and holds nothing of ours is the user's."""
     existing = index_dir
     while not os.path.lexists(existing) and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
         through = "" if existing == index_dir else f" ({existing} is a file)"
-        raise InvalidSetting(f"{index_dir} is not a folder{through}: choose a folder for the "
+        raise IndexFolderRefused(f"{index_dir} is not a folder{through}: choose a folder for the "
                              "index with --index.")
     if existing != index_dir:
         return  # created when the index is built
     others = _foreign_entries(index_dir)
     if others:
         shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-        raise InvalidSetting(f"{index_dir} is not a seedsearch index: it holds other files "
+        raise IndexFolderRefused(f"{index_dir} is not a seedsearch index: it holds other files "
                              f"({shown}).", "Choose an empty or new folder with --index.")
 
 

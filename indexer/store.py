@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import json
 import os
 import shutil
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -27,12 +26,14 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 
 from .config import Config
-from .errors import IndexLocked, IndexNotFound, InvalidSetting, SettingsMismatch
+from .errors import IndexFolderRefused, IndexLocked
+from .hints import no_index
 from .index_files import (CURRENT, GENERATION_NAME, LOCK_FILE, READERS_FILE, SETTINGS_FILE,
                           IndexSettings, check_index_dir, current_generation, current_name,
                           generation_size, is_our_generation, is_our_trash,
                           live_generation_or_none, open_lock_file, read_settings, remove_entry,
                           settings_of, trash_name, unreadable, write_failed, write_new_file)
+from .index_settings import check_readable
 from .integrity import ClosingStorage, checked_toc, damaged, latest_toc, reading
 from .schema import build_schema
 
@@ -60,7 +61,7 @@ def open_index(config: Config) -> FileIndex:
 
 
 def check_index_folder(config: Config) -> None:
-    """InvalidSetting unless `config.index` can hold our index and nothing else:
+    """IndexFolderRefused unless `config.index` can hold our index and nothing else:
     not a file, not a folder of the user's files, not the corpus or a folder
     holding it. A folder inside the corpus is fine: the scan and the watcher
     skip it. Call before anything is written into the index folder."""
@@ -69,10 +70,10 @@ def check_index_folder(config: Config) -> None:
     except (OSError, RuntimeError):  # a loop of links: the next step reports it
         index, corpus = config.index, Path("/nonexistent/corpus")
     if index == corpus or index in corpus.parents:
-        raise InvalidSetting(f"{config.index}: the index cannot be the corpus folder or hold "
-                             f"it ({config.corpus}).",
-                             "Choose another folder with --index (one inside the corpus is "
-                             "fine).")
+        raise IndexFolderRefused(f"{config.index}: the index cannot be the corpus folder or "
+                                 f"hold it ({config.corpus}).",
+                                 "Choose another folder with --index (one inside the corpus "
+                                 "is fine).")
     check_index_dir(config.index)
 
 
@@ -89,8 +90,7 @@ def lease_index(config: Config) -> tuple[FileIndex, "Lease"]:
     while True:
         generation = current_generation(config.index)
         if generation is None and not (config.index / CURRENT).exists():
-            raise IndexNotFound(f"No index at {config.index}.",
-                                f"Build it with: seedsearch index --corpus {config.corpus}")
+            raise no_index(config)
         if generation is None:  # CURRENT named a generation removed since: read it again
             missed = _Missed(config.index, f"{CURRENT} names {current_name(config.index)}, "
                                            "which is not there")
@@ -119,7 +119,7 @@ def _open_leased(config: Config, generation: Path) -> "tuple[FileIndex, Lease] |
     if lease is None:
         return _Missed(generation.parent, f"{generation.name} was removed as it was opened")
     try:
-        _check_settings(config, generation)
+        check_readable(config, settings_of(generation))
         return _open_toc(generation), lease
     except (FileNotFoundError, EmptyIndexError):
         lease.release()  # a commit replaced the table of contents as we read it
@@ -127,15 +127,6 @@ def _open_leased(config: Config, generation: Path) -> "tuple[FileIndex, Lease] |
     except BaseException:
         lease.release()
         raise
-
-
-def _check_settings(config: Config, generation: Path) -> None:
-    built_with = settings_of(generation)
-    wanted = IndexSettings.of(config)
-    if built_with != wanted:
-        raise SettingsMismatch(
-            f"The index at {config.index} was built with {built_with}, not {wanted}.",
-            f"Rebuild it with: seedsearch index --rebuild --language {config.language}")
 
 
 def open_generation(generation: Path) -> FileIndex:
@@ -214,8 +205,7 @@ def create_generation(config: Config) -> tuple[Path, FileIndex]:
     except OSError as error:
         raise write_failed(config.index, "create a new generation in", error) from error
     try:
-        settings = json.dumps(asdict(IndexSettings.of(config)), indent=2) + "\n"
-        write_new_file(generation / SETTINGS_FILE, settings)
+        write_new_file(generation / SETTINGS_FILE, IndexSettings.of(config).to_json())
         ix = whoosh_index.create_in(str(generation), build_schema(config.language))
         write_new_file(generation / READERS_FILE, "")
     except OSError as error:

@@ -26,12 +26,13 @@ from .articles import Article
 from .bulk import build_segments, commit_segments
 from .config import Config
 from .duplicates import signature
-from .errors import SeedsearchError
+from .errors import CorpusNotFound, SeedsearchError
+from .hints import missing_corpus
+from .index_settings import check_same_corpus, rebuild_reason, record_paths, recorded_config
 from .integrity import closing_on_failure, damaged, describe
 from .sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
                       is_jsonl, read_jsonl, read_text_file, scan_folder)
-from .store import (LOCK_TIMEOUT, IndexSettings, check_index_folder, create_generation,
-                    current_generation,
+from .store import (LOCK_TIMEOUT, check_index_folder, create_generation, current_generation,
                     open_generation, publish, read_settings, remove_unused_generations,
                     write_lock)
 from .unread import Unread, carried_over, previous_generation
@@ -113,7 +114,11 @@ def sync(config: Config, rebuild: bool = False, warn: Warn = ignore,
     core; one for a small corpus); an update of an existing index, one.
     """
     started = time.perf_counter()
-    corpus = check_corpus(config.corpus)
+    config = recorded_config(config)  # a corpus or language not given: the index's own
+    try:
+        corpus = check_corpus(config.corpus)
+    except CorpusNotFound as error:
+        raise missing_corpus(config, error) from None
     check_index_folder(config)  # never write into, or clean, a folder that is not ours
     report = SyncReport()
     say = stage or (lambda name: None)
@@ -177,13 +182,20 @@ def usable_procs(procs: int | None) -> int:
 
 
 def _reusable_generation(config: Config, warn: Warn) -> Path | None:
+    """The live generation, to be updated; None when a new one must be built (another
+    language or schema version). CorpusMismatch when it holds another corpus: only
+    --rebuild replaces it. An index that has not recorded its paths, or was moved
+    with its corpus, learns them now."""
     generation = current_generation(config.index)
     if generation is None:
         return None
     built_with = read_settings(generation)
-    if built_with != IndexSettings.of(config):
-        warn(f"index was built with {built_with}; rebuilding with {IndexSettings.of(config)}")
+    check_same_corpus(config, built_with)
+    reason = rebuild_reason(config, built_with)
+    if reason is not None:
+        warn(f"rebuilding the index: {reason}")
         return None
+    record_paths(generation, config)
     return generation
 
 

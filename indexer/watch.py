@@ -21,7 +21,7 @@ from typing import Callable, cast
 import watchfiles
 
 from .config import Config
-from .errors import SeedsearchError
+from .errors import InvalidSetting, SeedsearchError
 from .sources import Warn, ignore, is_jsonl
 from .sync import SyncReport, sync
 
@@ -90,10 +90,11 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
 
     A failed sync (a locked index, a corpus briefly missing, a full disk, or
     anything unexpected) is reported through `warn` with a one-line reason and
-    tried again at the next change, or after RETRY_SECONDS. A corpus folder
-    replaced by another of the same name (moved away, made again) is watched
-    afresh. `health` hears whether the loop runs; if the loop itself fails,
-    WatchFailed says why.
+    tried again at the next change, or after RETRY_SECONDS; an InvalidSetting
+    (another corpus than the index's, an index folder that is not ours) ends
+    the watch, raised as it is. A corpus folder replaced by another of the same
+    name (moved away, made again) is watched afresh. `health` hears whether the
+    loop runs; if the loop itself fails, WatchFailed says why.
     """
     corpus = config.corpus.resolve()
     folder = corpus.parent if is_jsonl(corpus) else corpus
@@ -104,6 +105,10 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
     except KeyboardInterrupt:
         if health:
             health.set_state("stopped")
+        raise
+    except InvalidSetting as error:  # retrying cannot help: it says what to change
+        if health:
+            health.set_state("failed", f"watching stopped: {one_line(error)}")
         raise
     except Exception as error:
         reason = one_line(error)
@@ -165,10 +170,13 @@ def _wait_for(folder: Path, stop: threading.Event) -> None:
 
 def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn,
                      health: WatcherHealth | None) -> bool:
-    """One sync; False when it failed (reported, never raised: Ctrl+C aside)."""
+    """One sync; False when it failed (reported, never raised: Ctrl+C and a setting
+    that must be changed, such as another corpus than the index's, aside)."""
     try:
         on_sync(sync(config, warn=warn))
-    except Exception as error:  # whatever happens, the watcher keeps watching
+    except InvalidSetting:
+        raise
+    except Exception as error:  # whatever else happens, the watcher keeps watching
         reason = one_line(error)
         if health:
             health.set_error(f"sync failed: {reason}")

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from indexer import Config, SeedsearchError, SyncReport, open_index, open_searcher, sync
+from indexer import (Config, InvalidSetting, SeedsearchError, SyncReport, open_index,
+                     open_searcher, sync)
 from indexer.cli import settings_options
 from indexer.store import LOCK_TIMEOUT
 from indexer.terminal import AsciiFloat, AsciiInt, safe
@@ -99,6 +100,8 @@ def update_index(config: Config, lock_timeout: float) -> None:
     """
     try:
         report = sync(config, warn=_warn, lock_timeout=lock_timeout)
+    except InvalidSetting:
+        raise  # another corpus, an index folder that is not ours: the user's to change
     except SeedsearchError as error:
         if not index_usable(config):
             raise
@@ -123,8 +126,11 @@ def app_settings(config: Config, host: str, port: int, allow_hosts: tuple[str, .
                  public_url: str | None) -> dict[str, Any]:
     """What `create_app` needs: the index, and the names and address the server answers as."""
     public = public_url or f"http://{_url_host(host)}:{port}"
-    return {"corpus": config.corpus, "index": config.index, "language": config.language,
-            "SEEDSEARCH_ALLOWED_HOSTS": allowed_hosts(host, allow_hosts, public),
+    # a setting not given stays so: the app takes the index's own corpus and language,
+    # even after a rebuild for another language
+    given = {name: getattr(config, name) if config.given(name) else None
+             for name in ("corpus", "index", "language")}
+    return {**given, "SEEDSEARCH_ALLOWED_HOSTS": allowed_hosts(host, allow_hosts, public),
             "SEEDSEARCH_PUBLIC_URL": public}
 
 

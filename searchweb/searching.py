@@ -21,12 +21,16 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from indexer import Config, open_searcher
-from indexer.store import current_generation, lease_index
+from indexer.hints import commands_named
+from indexer.index_settings import recorded_config
+from indexer.store import check_index_folder, current_generation, lease_index
 
 
 class SearchService:
     def __init__(self, config: Config) -> None:
-        self.config = config
+        # a corpus or language not given is the index's own, read again at each new
+        # generation (`index`): views read `config.language` after `searcher()`
+        self.config = recorded_config(config)
         self._lock = threading.Lock()
         self._index: FileIndex | None = None
         self._generation: Path | None = None
@@ -36,14 +40,17 @@ class SearchService:
     def index(self) -> FileIndex:
         """The live index; raises IndexNotFound / SettingsMismatch / IndexDamaged when
         it cannot be used."""
-        live = current_generation(self.config.index)  # IndexDamaged for a damaged CURRENT
-        with self._lock:
-            if self._index is None or live != self._generation:
-                self._index = self._generation = None  # nothing half-opened is kept
-                index, lease = lease_index(self.config)
-                lease.release()
-                self._index, self._generation = index, lease.generation
-            return self._index
+        with commands_named(self.config):
+            check_index_folder(self.config)  # a file given as the index: say so (503)
+            live = current_generation(self.config.index)  # IndexDamaged: a damaged CURRENT
+            with self._lock:
+                if self._index is None or live != self._generation:
+                    self._index = self._generation = None  # nothing half-opened is kept
+                    index, lease = lease_index(self.config)
+                    lease.release()
+                    self.config = recorded_config(self.config, lease.generation)
+                    self._index, self._generation = index, lease.generation
+                return self._index
 
     def searcher(self) -> Searcher:
         """This thread's searcher, moved to the latest commit."""
@@ -65,7 +72,8 @@ class SearchService:
         """A checked searcher on `index`; on failure the index is dropped too, so the
         next request opens the live one again from the start."""
         try:
-            return open_searcher(index)
+            with commands_named(self.config):
+                return open_searcher(index)
         except Exception:
             with self._lock:
                 if self._index is index:

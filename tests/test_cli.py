@@ -99,8 +99,9 @@ def test_unparseable_query_gets_a_note_not_a_traceback(runner, seed_config):
 def test_search_without_index_says_what_to_run(runner, config):
     result = invoke(runner, config, "search", "anything")
     assert result.exit_code == 1
-    assert result.stderr == (f"Error: No index at {config.index}.\n"
-                             f"Build it with: seedsearch index --corpus {config.corpus}\n")
+    assert result.stderr == (f"Error: There is no index at {config.index.resolve()} yet.\n"
+                             f"Build it with: seedsearch index --corpus {config.corpus.resolve()} "
+                             f"--index {config.index.resolve()}\n")
 
 
 def test_missing_corpus_is_named(runner, tmp_path):
