@@ -227,3 +227,20 @@ def test_a_small_end_to_end_run(tmp_path):
     assert figures["per_run"][0]["ratios"] == figures["ratios"]
     assert {"build_speed_ratio", "latency_p95_ratio"} <= set(figures["ratios"])
     assert figures["web"] == {} and figures["machine"]["cores"] >= 1
+
+
+def test_the_paging_benchmark_runs_and_prints_its_figures(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    body = "The harbour board said the new pier opens in spring, after a long delay. " * 8
+    for number in range(4):  # three copies of one story and another story
+        text = body if number < 3 else "The market said prices fell again. " * 10
+        (folder / f"{number}.txt").write_text(f"Story {number}\n\n{text}", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "bench.paging", "--corpus", str(folder),
+                          "--queries", "said,harbour", "--runs", "1"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(run.stdout.splitlines()[-1])
+    assert figures["'said' relevance: stories / articles"] == "2 / 4"
+    assert figures["'harbour' newest: stories / articles"] == "1 / 3"
+    assert "'said' relevance: page 1 ms" in figures
