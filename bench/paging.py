@@ -16,6 +16,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -45,9 +46,9 @@ def measure(config: Config, queries: list[str], runs: int) -> dict[str, object]:
         for sort in ("relevance", "newest"):
             for query in queries:
                 first, answer = median_ms(
-                    lambda: search(searcher, query, sort=sort, budget=60), runs)
-                deep, _ = median_ms(lambda: search(searcher, query, sort=sort, page=10,
-                                                   per_page=100, budget=60), runs)
+                    partial(search, searcher, query, sort=sort, budget=60), runs)
+                deep, _ = median_ms(partial(search, searcher, query, sort=sort, page=10,
+                                            per_page=100, budget=60), runs)
                 name = f"{query!r} {sort}"
                 figures[f"{name}: page 1 ms"] = round(first, 1)
                 figures[f"{name}: page 10 x 100 ms"] = round(deep, 1)
