@@ -96,22 +96,16 @@ class SourceFilter(wq.Query):
 
 
 class Without(wq.AndNot):
-    """`a ANDNOT b` (`-word`, NOT), matched right.
+    """`a ANDNOT b` (`-word`, NOT): the banned side matched without scoring.
 
-    Whoosh 2.7.5's AndNotMatcher only checks whether the two first documents
-    are the same one: when b's first comes before a's and b holds a's first
-    too, a's first is kept (`mexico -cuba` found an article about both).
+    Whoosh 2.7.5's AndNotMatcher could keep a banned first document
+    (`mexico -cuba` found an article about both); `whoosh_fixes` mends it
+    for every AndNot.
     """
 
     def matcher(self, searcher: Any, context: Any = None) -> Any:
-        return _AndNotMatcher(self.a.matcher(searcher, context),
-                              self.b.matcher(searcher, searcher.boolean_context()))
-
-
-class _AndNotMatcher(matching.AndNotMatcher):  # type: ignore[misc]
-    def _find_first(self) -> None:
-        if self.a.is_active() and self.b.is_active():
-            self._find_next()
+        return matching.AndNotMatcher(self.a.matcher(searcher, context),
+                                      self.b.matcher(searcher, searcher.boolean_context()))
 
 
 def _unscored(ids: Iterable[int]) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from whoosh.codec import whoosh3
+from whoosh.matching import binary
 
 _MISSING = object()
 
@@ -30,3 +31,18 @@ def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
 
 
 whoosh3.W3PerDocReader._cached_reader = _cached_reader
+
+
+def _find_first(self: Any) -> None:
+    """`AndNotMatcher._find_first`, skipping every banned document at the start.
+
+    Whoosh's only moves on when the two first documents are the same one:
+    when the banned side starts before the wanted side and also holds its
+    first document, that document was kept (`mexico -cuba` found an article
+    about both). `_find_next` skips the banned side to the wanted one first.
+    """
+    if self.a.is_active() and self.b.is_active():
+        self._find_next()
+
+
+binary.AndNotMatcher._find_first = _find_first
