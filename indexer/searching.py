@@ -18,6 +18,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.searching import Hit as WhooshHit
+from whoosh.reading import IndexReader
 from whoosh.searching import Results, Searcher
 
 from .errors import InvalidSetting
@@ -26,6 +27,7 @@ from .ranking import DEFAULT_RANKING, Ranking
 from .duplicates import collapse, signatures_of
 from .results import MAX_RESULTS, Copy, Hit, SearchResults
 from .scoring import ArrayResults, top_results
+from .segment_arrays import fixed_width_bytes, per_segment
 from .budget import REQUEST_SECONDS, Deadline
 from .facets import NO_FILTERS, UNDATED, Facets, Filters, allowed, count
 from .query_filters import filters_apart
@@ -153,14 +155,36 @@ def _hits(searcher: Searcher, results: Results | ArrayResults, shown: list[Story
 
 def _modified(searcher: Searcher, docnums: list[int]) -> list[datetime | None]:
     """The source files' mtimes (UTC, timezone-aware); None where unknown (0: the
-    file changed while it was read, or an index without the column)."""
-    reader = searcher.reader()
-    if not docnums or not reader.has_column("mtime_ns"):
-        return [None] * len(docnums)
-    column = reader.column_reader("mtime_ns")
-    stamps = [int(column[docnum] or 0) for docnum in docnums]
-    return [datetime.fromtimestamp(ns / 1e9, tz=timezone.utc) if ns > 0 else None
-            for ns in stamps]
+    file changed while it was read, or an index without the column).
+
+    Read segment by segment from arrays made once per segment: Whoosh's
+    multi-segment column reader leaves out segments without the column (then
+    numbering the others wrongly), and fails outright when a merge has just
+    removed a column file it saw a moment before.
+    """
+    found: list[datetime | None] = [None] * len(docnums)
+    wanted = np.asarray(docnums, dtype=np.int64)
+    for reader, offset in searcher.reader().leaf_readers():
+        inside = np.flatnonzero((wanted >= offset) & (wanted < offset + reader.doc_count_all()))
+        if not len(inside):
+            continue
+        stamps = per_segment(reader, "mtimes", _mtimes)
+        for place in inside.tolist():
+            nanoseconds = int(stamps[wanted[place] - offset])
+            if nanoseconds > 0:
+                found[place] = datetime.fromtimestamp(nanoseconds / 1e9, tz=timezone.utc)
+    return found
+
+
+def _mtimes(reader: IndexReader) -> np.ndarray:
+    """Every document's `mtime_ns` in one segment (0 where it has none): Whoosh
+    keeps a signed number in its column as the number plus 2**63, big-endian."""
+    size = reader.doc_count_all()
+    if not reader.has_column("mtime_ns"):
+        return np.zeros(size, dtype=np.int64)
+    column = reader.column_reader("mtime_ns", translate=False)
+    raw = np.frombuffer(fixed_width_bytes(column, size, 8), dtype=">u8").astype(np.uint64)
+    return (raw ^ np.uint64(1 << 63)).view(np.int64)  # past the last value: negative, unknown
 
 
 def _explanation(searcher: Searcher, parsed: ParsedQuery, text: str,
