@@ -76,8 +76,8 @@ class SyncReport:
 
     def summary(self) -> str:
         kept = f", {self.kept:,} kept (source unreadable)" if self.kept else ""
-        return (f"{self.added} added, {self.updated} updated, {self.removed} removed, "
-                f"{self.unchanged} unchanged, {self.skipped} skipped{kept} "
+        return (f"{self.added:,} added, {self.updated:,} updated, {self.removed:,} removed, "
+                f"{self.unchanged:,} unchanged, {self.skipped:,} skipped{kept} "
                 f"in {self.seconds:.1f} s")
 
 

@@ -251,7 +251,7 @@ def test_builds_work_when_processes_are_not_forked(tmp_path, method):
                            "--corpus", str(config.corpus), "--index", str(config.index)],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "2100 added" in done.stdout + done.stderr
+    assert "2,100 added" in done.stdout + done.stderr
     assert len(open_live(config)._segments()) == 2
     assert hits(config, "item 2099")[0][0][0] == "a02099"
 

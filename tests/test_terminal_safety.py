@@ -349,4 +349,4 @@ def test_a_flood_of_warnings_prints_a_bounded_number_of_lines(tmp_path):
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) <= Warnings.MAX_SHOWN + 2
     assert any("more warnings" in line for line in warnings)  # the rest counted, not shown
-    assert "5000 skipped" in result.stderr
+    assert "5,000 skipped" in result.stderr
