@@ -22,6 +22,7 @@ from whoosh.searching import Searcher
 
 from indexer import Config, open_searcher
 from indexer.hints import commands_named
+from indexer.errors import SeedsearchError
 from indexer.index_settings import recorded_config
 from indexer.store import check_index_folder, current_generation, lease_index
 
@@ -41,10 +42,15 @@ class SearchService:
         """The live index; raises IndexNotFound / SettingsMismatch / IndexDamaged when
         it cannot be used."""
         with commands_named(self.config):
-            check_index_folder(self.config)  # a file given as the index: say so (503)
-            live = current_generation(self.config.index)  # IndexDamaged: a damaged CURRENT
+            try:
+                live = current_generation(self.config.index)  # IndexDamaged: a damaged CURRENT
+            except SeedsearchError:
+                check_index_folder(self.config)  # a file given as the index: say so (503)
+                raise
             with self._lock:
                 if self._index is None or live != self._generation:
+                    # checked only when (re)opening, not on every request
+                    check_index_folder(self.config)
                     self._index = self._generation = None  # nothing half-opened is kept
                     index, lease = lease_index(self.config)
                     lease.release()
