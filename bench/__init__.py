@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 
 def print_figures(figures: Mapping[str, object]) -> None:

@@ -11,8 +11,8 @@ import socket
 import statistics
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import percentile
 from .exchange import Case, Connection, fresh

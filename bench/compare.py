@@ -55,9 +55,10 @@ import sys
 import tempfile
 import time
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
@@ -81,7 +82,7 @@ WARM_UP = 20
 OPENS = 20
 TOP = 10
 MB = 10**6
-PATCHES = "indexer.whoosh_fixes"
+PATCHES = "indexer.whoosh_engine.internals"
 RUNS = 3
 CLIENTS = 8
 

@@ -24,8 +24,8 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from indexer.sources import decode
 

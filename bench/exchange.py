@@ -9,10 +9,10 @@ import random
 import string
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Union
 
-Param = Union[str, int, Callable[[], str]]  # a callable is called afresh for each request
+Param = str | int | Callable[[], str]  # a callable is called afresh for each request
 
 
 @dataclass(frozen=True)

@@ -41,24 +41,22 @@ import string
 import subprocess
 import sys
 import urllib.parse
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, ContextManager, Iterator
 
 from . import machine_line, print_figures
-from .attack import (HOSTILE_ANSWERS, IDLE_SOCKETS, Tally, attack,  # noqa: F401
-                     load_verdict)
+from .attack import HOSTILE_ANSWERS, IDLE_SOCKETS, Tally, attack, load_verdict  # noqa: F401
 from .corpus import CACHE
+from .exchange import Answer, Case, Connection, Param, elapsed_ms, fresh, random_words  # noqa: F401
 from .web import WORKERS
-from .exchange import (Answer, Case, Connection, Param, elapsed_ms, fresh,  # noqa: F401
-                       random_words)
 
 WORST_MS = 2000.0  # the target for the worst request on Reuters
 WORST_TIMEOUT = 10.0  # a worst case unanswered by then is reported as "no answer"
 MONSTER_ID = "hostile-monster"
 EVERYTHING = "date:[1900 to 2100]"  # every dated article
-Server = Callable[..., ContextManager[int]]  # starts a server (workers=N), yields its port
+Server = Callable[..., AbstractContextManager[int]]  # starts a server (workers=N), yields its port
 
 
 # --- corpus and index --------------------------------------------------------------------------

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer import Config
-from indexer.searching import reading
 from indexer.sources import scan_folder
+from indexer.whoosh_engine.search.searching import reading
 
 from . import percentile, print_figures
 from .web import served

@@ -16,13 +16,13 @@ import argparse
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable
 
 from indexer import Config, search, sync
-from indexer.results import SearchResults
-from indexer.searching import reading
+from indexer.records import SearchResults
+from indexer.whoosh_engine.search.searching import reading
 
 from . import print_figures
 

@@ -6,8 +6,8 @@ import random
 import re
 from pathlib import Path
 
-from indexer.analysis import stop_words
 from indexer.sources import is_jsonl, read_jsonl, read_text_file, scan_folder
+from indexer.whoosh_engine.codec.analysis import stop_words
 
 WORD = re.compile(r"[^\W\d_]{3,}")
 

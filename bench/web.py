@@ -29,10 +29,10 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from . import machine_line, percentile, print_figures
 from .queries import title_queries

@@ -11,9 +11,9 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 Warn = Callable[[str], None]
 FALLBACK_ENCODING = "cp1252"
@@ -101,7 +101,7 @@ def parse_date(text: str) -> datetime | None:
     text = text.strip()
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+        return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
     except (ValueError, OverflowError):  # year 1 at +01:00 is before datetime.min in UTC
         pass
     for fmt in _DATE_FORMATS:

@@ -14,11 +14,12 @@ import hashlib
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from functools import wraps
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import click
 from whoosh.searching import Searcher
@@ -26,18 +27,32 @@ from whoosh.searching import Searcher
 from .config import SETTINGS_BY_NAME, Config, load_config
 from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
-from .info import index_info
-from .facets import Filters
 from .hints import commands_named
-from .index_settings import recorded_config
-from .similar import similar
-from .searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS, SORTS, reading, search
-from .store import LOCK_TIMEOUT
-from .sync import SyncReport, sync
 from .progress import ProgressReporter
-from .terminal import (AsciiFloat, AsciiInt, Warnings, format_results, format_timeline,
-                       json_text, safe)
+from .terminal import (
+    AsciiFloat,
+    AsciiInt,
+    Warnings,
+    format_results,
+    format_timeline,
+    json_text,
+    safe,
+)
 from .watch import follow
+from .whoosh_engine.build.sync import SyncReport, sync
+from .whoosh_engine.search.facets import Filters
+from .whoosh_engine.search.searching import (
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_RESULTS,
+    SORTS,
+    reading,
+    search,
+)
+from .whoosh_engine.search.similar import similar
+from .whoosh_engine.store.generations import LOCK_TIMEOUT
+from .whoosh_engine.store.index_settings import recorded_config
+from .whoosh_engine.store.info import index_info
 
 MAX_LOCK_TIMEOUT = 24 * 3600.0  # a day; `inf` and `nan` used to mean "wait forever"
 NOTHING_FOUND = 1  # the exit status of a search that matched nothing, as grep's

@@ -6,7 +6,7 @@ environment, so both always agree on which corpus and index they use.
 
 An index records the corpus and language it was built with. A setting nobody
 gave (no option, no environment variable) is listed in `Config.defaulted`:
-readers and writers then use the index's own (`indexer.index_settings`), and
+readers and writers then use the index's own (`indexer.whoosh_engine.store.index_settings`), and
 the default only for a new index. So an index built for Spanish is searched as
 Spanish, and a plain `seedsearch index` updates the corpus the index holds.
 """
@@ -14,9 +14,9 @@ Spanish, and a plain `seedsearch index` updates the corpus the index holds.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Mapping
 
 import snowballstemmer
 
@@ -64,7 +64,7 @@ class Config:
         """Whether the setting came from an option, the environment or the caller."""
         return name not in self.defaulted
 
-    def with_(self, **changes: object) -> "Config":
+    def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 

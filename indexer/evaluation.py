@@ -11,19 +11,20 @@ import gzip
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import ir_measures
 from whoosh.searching import Searcher
 
 from .config import Config
 from .errors import SeedsearchError
-from .query import build_parser, parse_plain
-from .ranking import DEFAULT_RANKING, Ranking
-from .searching import reading
-from .sync import sync
+from .whoosh_engine.build.sync import sync
+from .whoosh_engine.search.query import build_parser, parse_plain
+from .whoosh_engine.search.ranking import DEFAULT_RANKING, Ranking
+from .whoosh_engine.search.searching import reading
 
 DEFAULT_METRICS = ("nDCG@10", "AP@100", "R@100", "RR@10")
 RUN_DEPTH = 1000

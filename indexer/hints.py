@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .config import SETTINGS_BY_NAME, Config, resolved
 from .errors import CorpusNotFound, IndexDamaged, IndexNotFound

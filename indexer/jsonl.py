@@ -19,12 +19,24 @@ import json
 import os
 import stat
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
-from .articles import (MAX_ARTICLE_BYTES, Article, BadArticle, Warn, clean_text, content_hash,
-                       cut, decode, ignore, parse_date, valid_unicode)
+from .articles import (
+    MAX_ARTICLE_BYTES,
+    Article,
+    BadArticle,
+    Warn,
+    clean_text,
+    content_hash,
+    cut,
+    decode,
+    ignore,
+    parse_date,
+    valid_unicode,
+)
 
 # A news record is tens of kilobytes; json.loads and the analysis of a record
 # take tens of times its size in memory, so a bigger one is not read at all.

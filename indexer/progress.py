@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Callable, TextIO
+from typing import TextIO
 
 PLAIN_SECONDS = 5.0  # between two count lines when stderr is not a terminal
 REDRAW_SECONDS = 0.1  # between two redraws of the status line on a terminal

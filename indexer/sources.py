@@ -15,12 +15,22 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from .articles import (MAX_ARTICLE_BYTES, Article, BadArticle, Warn, clean_text, content_hash,
-                       cut, decode, ignore, parse_article_text)
+from .articles import (
+    MAX_ARTICLE_BYTES,
+    Article,
+    BadArticle,
+    Warn,
+    clean_text,
+    content_hash,
+    cut,
+    decode,
+    ignore,
+    parse_article_text,
+)
 from .errors import CorpusNotFound
 from .jsonl import MAX_ID_CHARS, count_lines, read_jsonl
 

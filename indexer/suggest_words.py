@@ -11,11 +11,11 @@ inside `title:"..."` or `title:(...)` is looked up in that field only.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from typing import Collection, Iterator
 
-from .analysis import _TOKEN
-from .query import _OPERATOR_WORDS
+from .whoosh_engine.codec.analysis import _TOKEN
+from .whoosh_engine.search.query import _OPERATOR_WORDS
 
 DEFAULT_FIELDS = ("title", "body")  # where a word typed without a field is looked up
 # Fields (and their aliases) whose words may be corrected, and where they are looked up.

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import click
 
-from .facets import Facets
-from .results import Hit, SearchResults
-from .searching import MAX_RESULTS
+from .records import Hit, SearchResults
+from .whoosh_engine.search.facets import Facets
+from .whoosh_engine.search.searching import MAX_RESULTS
 
 # C0 controls but newline and tab, DEL, C1 controls (U+0085 NEL, U+009B CSI, ...),
 # the bidi embeddings, overrides and isolates (the "Trojan Source" characters),

@@ -13,17 +13,18 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
-from pathlib import Path
 from multiprocessing.sharedctypes import SynchronizedString
-from typing import Callable, cast
+from pathlib import Path
+from typing import cast
 
 import watchfiles
 
 from .config import Config
 from .errors import InvalidSetting, SeedsearchError
 from .sources import Warn, ignore, is_jsonl
-from .sync import SyncReport, sync
+from .whoosh_engine.build.sync import SyncReport, sync
 
 DEBOUNCE_MS = 300
 RETRY_SECONDS = 30.0  # a failed sync is tried again after this long, even with no change

@@ -15,11 +15,18 @@ from urllib.parse import urlsplit
 
 import click
 
-from indexer import (Config, InvalidSetting, SeedsearchError, SyncReport, open_index,
-                     open_searcher, sync)
+from indexer import (
+    Config,
+    InvalidSetting,
+    SeedsearchError,
+    SyncReport,
+    open_index,
+    open_searcher,
+    sync,
+)
 from indexer.cli import settings_options
-from indexer.store import LOCK_TIMEOUT
 from indexer.terminal import AsciiFloat, AsciiInt, safe
+from indexer.whoosh_engine.store.generations import LOCK_TIMEOUT
 
 from . import create_app
 from .health import start_watcher

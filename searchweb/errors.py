@@ -7,14 +7,12 @@ become 400 / 404 / 503 with a message saying what to do; anything else is a
 
 from __future__ import annotations
 
-from flask import (Flask, Response, current_app, jsonify, make_response, render_template,
-                   request)
+from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from indexer import (IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchError,
-                     SettingsMismatch)
+from indexer import IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchError, SettingsMismatch
 
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
           500: "Something went wrong", 503: "Index unavailable"}

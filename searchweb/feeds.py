@@ -10,17 +10,17 @@ The epoch is never used: a reader would show "1970" on every entry.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
 
-from indexer.results import Hit
+from indexer.records import Hit
 
 
 def utc(when: datetime) -> datetime:
     """`when` as an aware UTC time; a naive time (an article's date) is taken as UTC."""
     if when.tzinfo is None:
-        return when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+        return when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
 
 
 def atom_time(when: datetime) -> str:
@@ -32,8 +32,8 @@ def commit_time(last_modified: float) -> datetime:
     """The index's last commit (Whoosh's `last_modified()`, seconds since the epoch;
     -1 when unknown: then now, which is when the feed was made)."""
     if last_modified > 0:
-        return datetime.fromtimestamp(last_modified, tz=timezone.utc)
-    return datetime.now(timezone.utc)
+        return datetime.fromtimestamp(last_modified, tz=UTC)
+    return datetime.now(UTC)
 
 
 def entry_times(hits: Iterable[Hit], committed: datetime) -> tuple[datetime, list[datetime]]:

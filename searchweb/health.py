@@ -9,7 +9,7 @@ can answer 503 naming why the watcher stopped.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from indexer import Config, SyncReport
 from indexer.sources import Warn

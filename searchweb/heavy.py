@@ -13,12 +13,12 @@ turn, then get a 503 with Retry-After. Normal searches never wait here.
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager, nullcontext
-from typing import ContextManager, Iterator
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from werkzeug.exceptions import ServiceUnavailable
 
-from indexer.results import MAX_RESULTS
+from indexer.records import MAX_RESULTS
 
 HEAVY_RESULTS = 100  # page × per_page past which a search is heavy
 HEAVY_WORDS = 16  # words of a query past which it is heavy
@@ -41,7 +41,7 @@ class HeavyGate:
         self._turns = threading.BoundedSemaphore(at_once)
         self.wait = wait
 
-    def turn_for(self, text: str, page: int, per_page: int) -> ContextManager[None]:
+    def turn_for(self, text: str, page: int, per_page: int) -> AbstractContextManager[None]:
         """A turn when the search is heavy; nothing to wait for otherwise."""
         return self._turn() if is_heavy(text, page, per_page) else nullcontext()
 

@@ -21,10 +21,14 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from indexer import Config, open_searcher
-from indexer.hints import commands_named
 from indexer.errors import SeedsearchError
-from indexer.index_settings import recorded_config
-from indexer.store import check_index_folder, current_generation, lease_index
+from indexer.hints import commands_named
+from indexer.whoosh_engine.store.generations import (
+    check_index_folder,
+    current_generation,
+    lease_index,
+)
+from indexer.whoosh_engine.store.index_settings import recorded_config
 
 
 class SearchService:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import Flask, Response, current_app, request
 

@@ -9,13 +9,14 @@ application/x-suggestions+json. Both come from one lookup, bounded the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from whoosh.searching import Searcher
 
 from indexer import search
-from indexer.suggest import completions
+from indexer.whoosh_engine.search.suggest import completions
 
 SUGGESTIONS = 5  # of each kind, as you type
 FORMATS = ("json", "opensearch")  # the `format` parameter of /api/suggest

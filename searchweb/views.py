@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
 
 from indexer import SORTS, search
-from indexer.documents import article_at, get_article
-from indexer.duplicates import copies_of
-from indexer.similar import similar_to
-from indexer.facets import Filters
-from indexer.results import SearchResults, Snippet
-from indexer.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
+from indexer.records import SearchResults, Snippet
+from indexer.whoosh_engine.search.documents import article_at, get_article
+from indexer.whoosh_engine.search.duplicates import copies_of
+from indexer.whoosh_engine.search.facets import Filters
+from indexer.whoosh_engine.search.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
+from indexer.whoosh_engine.search.similar import similar_to
 
 from .errors import BadParameter, clipped
 from .feeds import atom_time, commit_time, entry_times
@@ -25,8 +34,14 @@ from .health import watcher_report
 from .heavy import HeavyGate
 from .paging import page_window
 from .searching import SearchService
-from .suggestions import (FORMATS, OPENSEARCH_MIMETYPE, Suggestions, opensearch_json,
-                          page_json, suggestions_for)
+from .suggestions import (
+    FORMATS,
+    OPENSEARCH_MIMETYPE,
+    Suggestions,
+    opensearch_json,
+    page_json,
+    suggestions_for,
+)
 
 bp = Blueprint("seedsearch", __name__)
 MAX_QUERY_CHARS = 500
@@ -111,7 +126,7 @@ class SearchRequest:
     filters: Filters
 
     @classmethod
-    def from_args(cls, sort: str | None = None) -> "SearchRequest":
+    def from_args(cls, sort: str | None = None) -> SearchRequest:
         """From the query string; `sort` fixes the order (the feed is newest first)."""
         return cls(text=query_param(), page=int_param("page", 1, MAX_PAGE),
                    sort=sort or sort_param(), filters=filters_param())

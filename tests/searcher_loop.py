@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 
 from indexer import Config, search
-from indexer.searching import reading
+from indexer.whoosh_engine.search.searching import reading
 from searchweb.searching import SearchService
 
 QUERIES = ["story version", "version 2", "story 1200", "padding word7", '"story 5"']

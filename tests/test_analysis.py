@@ -6,8 +6,14 @@ import pickle
 
 import pytest
 
-from indexer.analysis import NewsAnalyzer, news_analyzer, stem, stop_words, terms
-from indexer.schema import TEXT_FIELDS, build_schema
+from indexer.whoosh_engine.codec.analysis import (
+    NewsAnalyzer,
+    news_analyzer,
+    stem,
+    stop_words,
+    terms,
+)
+from indexer.whoosh_engine.codec.schema import TEXT_FIELDS, build_schema
 
 SAMPLE = ("Enrique Peña Nieto's co-operation with the U.S. on kidnappings: "
           "$9.2bn and 60,000 deaths.")
@@ -159,7 +165,7 @@ def test_schema_survives_pickle():
 
 
 def test_stem_function_pickles_by_name():
-    assert stem.__module__ == "indexer.analysis"
+    assert stem.__module__ == "indexer.whoosh_engine.codec.analysis"
     assert pickle.loads(pickle.dumps(stem)) is stem
 
 

@@ -1,4 +1,4 @@
-"""Fresh builds write segments directly (indexer.bulk): the same index Whoosh's
+"""Fresh builds write segments directly (indexer.whoosh_engine.build.bulk): the same index Whoosh's
 writer makes, in one or several processes, and no process outlives the build."""
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from whoosh.formats import Characters
 from whoosh.index import FileIndex
 
 from indexer import Config, sync
-from indexer.analysis import NewsAnalyzer
-from indexer.bulk import build_segments, commit_segments
-from indexer.packed_format import PackedCharacters
-from indexer.searching import reading, search
 from indexer.sources import read_jsonl
-from indexer.store import current_generation
-from indexer.sync import document
+from indexer.whoosh_engine.build.bulk import build_segments, commit_segments
+from indexer.whoosh_engine.build.sync import document
+from indexer.whoosh_engine.codec.analysis import NewsAnalyzer
+from indexer.whoosh_engine.codec.packed_format import PackedCharacters
+from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.store.generations import current_generation
 
 from .conftest import ROOT, poll
 
-sync_module = importlib.import_module("indexer.sync")  # `indexer.sync` is also the function
+sync_module = importlib.import_module("indexer.whoosh_engine.build.sync")  # `sync`: also a function
 
 TRICKY = ("U.S. co-operation with Mexico's rail-road firms rose 9.2bn; the résumé "
           "of Peña's co-op-era plan: 60,000 jobs by 2027, O'Neill said. It's the the end.")
@@ -261,7 +261,7 @@ def test_builds_work_when_processes_are_not_forked(tmp_path, method):
 FAILING_BUILD = """\
 import errno, os, sys
 from whoosh import index
-from indexer.bulk import build_segments
+from indexer.whoosh_engine.build.bulk import build_segments
 
 def fail(fields):
     if sys.argv[2] == "oserror":

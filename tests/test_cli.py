@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from indexer import Config, sync
 from indexer.cli import cli
-from indexer.info import human_size
-from indexer.searching import reading, search
 from indexer.terminal import format_results
+from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.store.info import human_size
 
 from .conftest import ROOT, SEED_ID, write
 

@@ -13,10 +13,11 @@ import pytest
 from whoosh.index import open_dir
 
 from indexer import Config, sync
-from indexer.searching import reading
-from indexer.store import current_generation
+from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.store.generations import current_generation
 
 from .conftest import ROOT, STORIES, copy_of, write_version
+
 
 def state(config: Config) -> dict[str, str]:
     with reading(config) as searcher:

@@ -8,17 +8,21 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-import indexer.readers
-import indexer.store
+import indexer.whoosh_engine.store.generations
+import indexer.whoosh_engine.store.readers
 from indexer import Config, sync
 from indexer.cli import cli
 from indexer.errors import IndexDamaged
-from indexer.store import CURRENT, current_generation, live_generation_or_none
+from indexer.whoosh_engine.store.generations import (
+    CURRENT,
+    current_generation,
+    live_generation_or_none,
+)
 from searchweb import create_app
 
 from .conftest import ROOT, SEED_ID
@@ -30,8 +34,8 @@ Damage = Callable[[Config, Path], None]
 def short_patience(monkeypatch: pytest.MonkeyPatch) -> None:
     """A missing file is retried for 5 s in case a rebuild is swapping generations;
     damage that lasts is reported after that. 0.2 s keeps these tests short."""
-    monkeypatch.setattr(indexer.store, "LEASE_PATIENCE", 0.2)
-    monkeypatch.setattr(indexer.readers, "OPEN_PATIENCE", 0.2)
+    monkeypatch.setattr(indexer.whoosh_engine.store.generations, "LEASE_PATIENCE", 0.2)
+    monkeypatch.setattr(indexer.whoosh_engine.store.readers, "OPEN_PATIENCE", 0.2)
 
 
 def live(config: Config) -> Path:
@@ -246,7 +250,7 @@ def test_rebuild_recovers_when_current_is_a_folder(seed_config, runner):
 def test_opening_a_generation_writes_nothing_in_it(seed_config):
     """The checks read: they never write, lock or create anything in a generation."""
     before = snapshot(live(seed_config))
-    with indexer.readers.reading(seed_config) as searcher:
+    with indexer.whoosh_engine.store.readers.reading(seed_config) as searcher:
         assert searcher.doc_count() == 1
     assert snapshot(live(seed_config)) == before
 

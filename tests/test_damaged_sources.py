@@ -27,18 +27,16 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, SeedsearchError, open_index, sync
-from indexer import sources, watch
+from indexer import Config, SeedsearchError, open_index, sources, sync, watch
 from indexer.errors import IndexDamaged
 from indexer.jsonl import MAX_RECORD_BYTES, read_jsonl
-from indexer.searching import reading, search
 from indexer.sources import MAX_ARTICLE_BYTES
-from indexer.store import current_generation
-from indexer.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN, known_documents
 from indexer.watch import WatcherHealth, follow
+from indexer.whoosh_engine.build.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN, known_documents
+from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.store.generations import current_generation
 
-from .conftest import (CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write,
-                       write_version)
+from .conftest import CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write, write_version
 
 
 def doc_count(config: Config) -> int:
@@ -438,7 +436,7 @@ def files_of(config: Config) -> set[str]:
 
 
 # `seedsearch` with every build in worker processes, however small the corpus
-EVERY_BUILD_IN_WORKERS = ("import indexer.sync as s; s.SMALL_BUILD = 0; "
+EVERY_BUILD_IN_WORKERS = ("import indexer.whoosh_engine.build.sync as s; s.SMALL_BUILD = 0; "
                           "from indexer.cli import main; main()")
 
 

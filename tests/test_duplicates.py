@@ -10,9 +10,9 @@ import pytest
 
 from indexer import Config, search, sync
 from indexer.cli import cli
-from indexer.duplicates import SAME_STORY, copies_of, signature, similarity
-from indexer.searching import reading
-from indexer.similar import similar
+from indexer.whoosh_engine.search.duplicates import SAME_STORY, copies_of, signature, similarity
+from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.search.similar import similar
 
 from .conftest import client_for, indexed_jsonl
 from .test_web import Page

@@ -5,20 +5,20 @@ every news feature (copies, more like this, suggestions) on both collections."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from indexer import Config, search
 from indexer.cli import cli
-from indexer.duplicates import copies_of
-from indexer.facets import Filters
-from indexer.similar import similar
-from indexer.suggest import completions
-from indexer.query import build_parser, parse
-from indexer.scoring import top_results
-from indexer.query_filters import filters_apart
-from indexer.searching import reading
+from indexer.whoosh_engine.search.duplicates import copies_of
+from indexer.whoosh_engine.search.facets import Filters
+from indexer.whoosh_engine.search.query import build_parser, parse
+from indexer.whoosh_engine.search.query_filters import filters_apart
+from indexer.whoosh_engine.search.scoring import top_results
+from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.search.similar import similar
+from indexer.whoosh_engine.search.suggest import completions
 
 from .conftest import client_for, indexed_jsonl
 from .test_web import get_page, params
@@ -175,7 +175,7 @@ def test_atom_feed_newest_first_and_valid(harbour_client, harbour):
     updated = [entry.find(ATOM + "updated").text for entry in entries]
     dated, undated = updated[:5], updated[5]  # undated last, as sort=newest puts them
     assert dated[0] == "2014-01-05T08:00:00Z" and dated == sorted(dated, reverse=True)
-    mtime = datetime.fromtimestamp(harbour.corpus.stat().st_mtime, timezone.utc)
+    mtime = datetime.fromtimestamp(harbour.corpus.stat().st_mtime, UTC)
     assert undated == mtime.strftime("%Y-%m-%dT%H:%M:%SZ")  # its file's time, never 1970
     assert feed.find(ATOM + "updated").text == max(updated)
     for entry in entries:

@@ -14,12 +14,17 @@ import pytest
 from whoosh import query as wq
 
 from indexer import Config, search, sync
-from indexer.explain import MAX_LISTED, MAX_VALUE_CHARS, why_empty
-from indexer.facets import MAX_LISTED_VALUES, NO_FILTERS, Filters, corpus_counts
-from indexer.query import build_parser, parse
-from indexer.query_filters import filters_apart
-from indexer.scoring import top_results
-from indexer.searching import reading
+from indexer.whoosh_engine.search.explain import MAX_LISTED, MAX_VALUE_CHARS, why_empty
+from indexer.whoosh_engine.search.facets import (
+    MAX_LISTED_VALUES,
+    NO_FILTERS,
+    Filters,
+    corpus_counts,
+)
+from indexer.whoosh_engine.search.query import build_parser, parse
+from indexer.whoosh_engine.search.query_filters import filters_apart
+from indexer.whoosh_engine.search.scoring import top_results
+from indexer.whoosh_engine.search.searching import reading
 
 from .conftest import indexed_jsonl, scraped_article, write
 

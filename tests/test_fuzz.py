@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from indexer import open_index, open_searcher, search
 from indexer.cli import cli
-from indexer.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
+from indexer.whoosh_engine.search.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
 
 SYNTAX = ['"', "(", ")", "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "-", "+", "*", "a*", "*a*",
           "g*d*w*r*", "?", "~", "harbour~", "harbour~999999", "^", "^-1", "harbour^1e308", ":",

@@ -11,8 +11,14 @@ import threading
 
 from indexer import open_searcher, search, sync
 from indexer.cli import cli
-from indexer.searching import reading
-from indexer.store import CURRENT, create_generation, current_generation, lease_index, write_lock
+from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.store.generations import (
+    CURRENT,
+    create_generation,
+    current_generation,
+    lease_index,
+    write_lock,
+)
 
 from .conftest import ROOT, SEED_ID
 
@@ -88,7 +94,7 @@ def test_second_index_process_waits_then_says_so(seed_config, runner):
 def test_second_index_process_runs_once_the_first_is_done(seed_config):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from indexer.store import write_lock\n"
+         "from indexer.whoosh_engine.store.generations import write_lock\n"
          "with write_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(1)",
          str(seed_config.index)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     assert holder.stdout.readline().strip() == "held"
@@ -106,7 +112,7 @@ import sys
 from pathlib import Path
 from indexer import Config
 from indexer.errors import IndexWriteFailed
-from indexer.store import create_generation, publish
+from indexer.whoosh_engine.store.generations import create_generation, publish
 config = Config(corpus=Path(sys.argv[1]), index=Path(sys.argv[2]))
 try:
     create_generation(config) if sys.argv[3] == "create" else publish(config.index / sys.argv[3])

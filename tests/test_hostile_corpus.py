@@ -11,8 +11,8 @@ import sys
 import pytest
 
 from indexer import Config, sync
-from indexer.searching import reading, search
 from indexer.sources import MAX_ARTICLE_BYTES
+from indexer.whoosh_engine.search.searching import reading, search
 
 from .conftest import ROOT, write
 

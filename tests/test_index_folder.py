@@ -11,7 +11,7 @@ import pytest
 from indexer import Config, sync
 from indexer.cli import cli
 from indexer.errors import InvalidSetting
-from indexer.store import CURRENT, check_index_folder, current_generation
+from indexer.whoosh_engine.store.generations import CURRENT, check_index_folder, current_generation
 
 from .conftest import SEED_ID
 

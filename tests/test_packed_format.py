@@ -1,4 +1,4 @@
-"""Postings values of text fields (indexer.packed_format): what goes in comes
+"""Postings values of text fields (indexer.whoosh_engine.codec.packed_format): what goes in comes
 out, whichever way Whoosh asks for it, and it is smaller than Whoosh's pickles."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import pickle
 from whoosh.analysis import StandardAnalyzer
 from whoosh.formats import Characters
 
-from indexer.analysis import NewsAnalyzer
-from indexer.packed_format import PackedCharacters, pack, unpack
-from indexer.schema import build_schema
+from indexer.whoosh_engine.codec.analysis import NewsAnalyzer
+from indexer.whoosh_engine.codec.packed_format import PackedCharacters, pack, unpack
+from indexer.whoosh_engine.codec.schema import build_schema
 
 PLACES = [(0, 0, 5), (7, 40, 46), (12, 80, 81)]
 FAR = [(3, 10, 15), (70_000, 400_000, 400_007)]  # past 65,535: ints, not shorts

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from indexer import Config, InvalidSetting, search
-from indexer import explain
-from indexer import searching
 from indexer.cli import cli
-from indexer.facets import Filters
-from indexer.results import MAX_RESULTS, SearchResults
-from indexer.searching import FOLD_CANDIDATES, LISTED_COPIES, reading
-from indexer.similar import similar_to
+from indexer.records import MAX_RESULTS, SearchResults
+from indexer.whoosh_engine.search import explain, searching
+from indexer.whoosh_engine.search.facets import Filters
+from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, reading
+from indexer.whoosh_engine.search.similar import similar_to
 
 from .copied_stories import MOST_COPIES, STORIES, Story, indexed_copied_stories, matching
 
@@ -196,7 +196,7 @@ def test_hits_carry_their_files_mtime(copied):
         hits = search(searcher, "harbour", per_page=25).hits
     for hit in hits:
         stamp = os.stat(config.corpus / hit.id).st_mtime_ns
-        assert hit.modified == datetime.fromtimestamp(stamp / 1e9, tz=timezone.utc)
+        assert hit.modified == datetime.fromtimestamp(stamp / 1e9, tz=UTC)
 
 
 def test_past_fold_candidates_the_total_is_a_lower_bound(copied, monkeypatch):

@@ -1,4 +1,4 @@
-"""Word pairs of a question scored as terms of their own (indexer.proximity),
+"""Word pairs of a question scored as terms of their own (indexer.whoosh_engine.search.proximity),
 on a hand-made index whose figures are worked out here."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from whoosh import query as wq
 
 from indexer import search
-from indexer.proximity import PairQuery
-from indexer.ranking import DEFAULT_RANKING
-from indexer.searching import reading
+from indexer.whoosh_engine.search.proximity import PairQuery
+from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING
+from indexer.whoosh_engine.search.searching import reading
 
 from .conftest import indexed_jsonl
 

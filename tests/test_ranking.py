@@ -8,12 +8,12 @@ import pytest
 from whoosh import query as wq
 
 from indexer import Config, sync
-from indexer.bm25f import WordQuery
-from indexer.proximity import PairQuery
-from indexer.query import build_parser, parse, parse_plain
-from indexer.ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
-from indexer.schema import build_schema
-from indexer.searching import reading, search
+from indexer.whoosh_engine.codec.schema import build_schema
+from indexer.whoosh_engine.search.bm25f import WordQuery
+from indexer.whoosh_engine.search.proximity import PairQuery
+from indexer.whoosh_engine.search.query import build_parser, parse, parse_plain
+from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
+from indexer.whoosh_engine.search.searching import reading, search
 
 from .conftest import SEED_ID, SEEDS, indexed_jsonl
 

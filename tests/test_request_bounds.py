@@ -14,17 +14,36 @@ import numpy as np
 import pytest
 
 from indexer import Config, InvalidSetting, search, sync
-from indexer.documents import MARK_CHARS, article_at
-from indexer.duplicates import (BANDS, BUCKET_CHECKS, HASHES, MAX_COPIES, SAME_STORY, collapse,
-                                copies_of, signatures_of)
-from indexer.query import build_parser, parse
-from indexer.scoring import top_results
-from indexer.searching import FOLD_CANDIDATES, LISTED_COPIES, MAX_RESULTS, reading
-from indexer.similar import KEY_TERM_CHARS, key_text, similar_to
-from indexer.snippets import SNIPPET_SCAN_CHARS
-from indexer import suggest as spelling
-from indexer.suggest import (MAX_CANDIDATES, MAX_WORDS_CHECKED, SURFACE_DOCUMENTS, SpellingWork,
-                             completions, suggest)
+from indexer.whoosh_engine.search import suggest as spelling
+from indexer.whoosh_engine.search.documents import MARK_CHARS, article_at
+from indexer.whoosh_engine.search.duplicates import (
+    BANDS,
+    BUCKET_CHECKS,
+    HASHES,
+    MAX_COPIES,
+    SAME_STORY,
+    collapse,
+    copies_of,
+    signatures_of,
+)
+from indexer.whoosh_engine.search.query import build_parser, parse
+from indexer.whoosh_engine.search.scoring import top_results
+from indexer.whoosh_engine.search.searching import (
+    FOLD_CANDIDATES,
+    LISTED_COPIES,
+    MAX_RESULTS,
+    reading,
+)
+from indexer.whoosh_engine.search.similar import KEY_TERM_CHARS, key_text, similar_to
+from indexer.whoosh_engine.search.snippets import SNIPPET_SCAN_CHARS
+from indexer.whoosh_engine.search.suggest import (
+    MAX_CANDIDATES,
+    MAX_WORDS_CHECKED,
+    SURFACE_DOCUMENTS,
+    SpellingWork,
+    completions,
+    suggest,
+)
 
 from .conftest import client_for, indexed_jsonl, write
 

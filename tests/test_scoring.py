@@ -12,10 +12,15 @@ from whoosh import query as wq
 from whoosh.highlight import Highlighter
 
 from indexer import Config, sync
-from indexer.query import build_parser, parse
-from indexer.scoring import PostingsCache, top_results
-from indexer.searching import reading, search
-from indexer.snippets import SNIPPET_CHARS, ParagraphFragmenter, PartsFormatter, highlighter
+from indexer.whoosh_engine.search.query import build_parser, parse
+from indexer.whoosh_engine.search.scoring import PostingsCache, top_results
+from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.snippets import (
+    SNIPPET_CHARS,
+    ParagraphFragmenter,
+    PartsFormatter,
+    highlighter,
+)
 
 from .conftest import write
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from indexer import open_index
-from indexer.segment_arrays import fixed_width_bytes, per_segment
+from indexer.whoosh_engine.codec.segment_arrays import fixed_width_bytes, per_segment
 
 from .conftest import write
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import resource
 import select
 import shutil
 import socket
-import resource
 import subprocess
 import sys
 import threading
@@ -22,17 +22,17 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from markupsafe import escape
 
 from indexer import Config, sync
-from indexer.store import write_lock
 from indexer.watch import WatcherHealth
+from indexer.whoosh_engine.store.generations import write_lock
 from searchweb import create_app
 from searchweb import server as guarded
 from searchweb.cli import allowed_hosts

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from indexer import Config
 from indexer.cli import cli
-from indexer.schema import SCHEMA_VERSION
-from indexer.store import CURRENT, current_generation
+from indexer.whoosh_engine.codec.schema import SCHEMA_VERSION
+from indexer.whoosh_engine.store.generations import CURRENT, current_generation
 
 from .conftest import ROOT, client_for, write
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from indexer import Config, open_index, open_searcher, search
-from indexer.snippets import SNIPPET_CHARS
+from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS
 
 from .conftest import indexed_jsonl
 

@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from indexer.errors import CorpusNotFound
-from indexer.sources import (BadArticle, SourceFile, check_corpus, read_jsonl, read_text_file,
-                             scan_folder)
+from indexer.sources import (
+    BadArticle,
+    SourceFile,
+    check_corpus,
+    read_jsonl,
+    read_text_file,
+    scan_folder,
+)
 
 from .conftest import SEED_ID, write
 
@@ -214,7 +220,7 @@ def test_read_text_file_content_hash_follows_bytes(tmp_path):
 
 
 def test_read_text_file_records_size_and_mtime(tmp_path):
-    data = "Title\n\nBody with £ and é.\n".encode("utf-8")
+    data = "Title\n\nBody with £ and é.\n".encode()
     path = write(tmp_path, "article.txt", data)
     os.utime(path, ns=(1_500_000_000_000_000_000, 1_500_000_000_000_000_000))
     article, _ = read(tmp_path, "article.txt")

@@ -6,10 +6,15 @@ from __future__ import annotations
 import pytest
 
 from indexer import Config, open_index, open_searcher, search, sync
-from indexer.analysis import news_analyzer
-from indexer.suggest import RARE_DOCUMENTS, completions, finds_something, suggest
 from indexer.suggest_scoring import typo_cost
 from indexer.suggest_words import in_typed_case, query_words
+from indexer.whoosh_engine.codec.analysis import news_analyzer
+from indexer.whoosh_engine.search.suggest import (
+    RARE_DOCUMENTS,
+    completions,
+    finds_something,
+    suggest,
+)
 
 from .conftest import CORPORA, indexed_jsonl, needs_shared
 

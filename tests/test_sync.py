@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from indexer import Config, IndexLocked, IndexNotFound, SettingsMismatch, open_index, sync
-from indexer.store import current_generation, write_lock
-from indexer.sync import known_documents
+from indexer.whoosh_engine.build.sync import known_documents
+from indexer.whoosh_engine.store.generations import current_generation, write_lock
 
 from .conftest import SEED_ID, write
 
@@ -155,7 +155,7 @@ def test_link_leaving_the_corpus_is_skipped_and_counted(seed_config, tmp_path: P
 
 
 def found(config: Config, text: str) -> list[str]:
-    from indexer.searching import reading, search
+    from indexer.whoosh_engine.search.searching import reading, search
 
     with reading(config) as searcher:
         return [hit.id for hit in search(searcher, text, per_page=100).hits]

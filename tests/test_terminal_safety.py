@@ -275,7 +275,7 @@ def test_ascii_numbers_still_work(seed_config: Config, runner: CliRunner) -> Non
 
 def test_deep_pages_are_announced(web_config: Config, runner: CliRunner,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("indexer.terminal", "indexer.results"):  # the header's and last_page's
+    for module in ("indexer.terminal", "indexer.records"):  # the header's and last_page's
         monkeypatch.setattr(f"{module}.MAX_RESULTS", 20, raising=False)
     done = run(runner, web_config, "search", "--limit", "5", "harbour")
     header = done.stdout.splitlines()[0]

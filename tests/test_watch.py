@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from indexer import Config
-from indexer.searching import reading, search
+from indexer.whoosh_engine.search.searching import reading, search
 
 from .conftest import ROOT, SEEDS, free_port, poll, wait_until_up, write
 

@@ -12,7 +12,7 @@ import os
 import random
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -22,9 +22,9 @@ from flask import render_template_string
 from markupsafe import escape
 
 from indexer import Config, open_index, open_searcher, search, sync
-from indexer.facets import Filters
-from indexer.results import MAX_RESULTS, SearchResults
-from indexer.searching import LISTED_COPIES, reading
+from indexer.records import MAX_RESULTS, SearchResults
+from indexer.whoosh_engine.search.facets import Filters
+from indexer.whoosh_engine.search.searching import LISTED_COPIES, reading
 from searchweb import create_app
 from searchweb.paging import page_window
 from searchweb.suggestions import SUGGESTIONS
@@ -811,7 +811,7 @@ def feed_entries(client, url: str) -> tuple[str, dict[str, str]]:
 
 def mtime_of(config: Config, doc_id: str) -> str:
     stamp = (config.corpus / doc_id).stat().st_mtime
-    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_feed_of_an_undated_corpus_dates_entries_by_their_files(stories_client, stories_config):
@@ -832,7 +832,7 @@ def test_feed_without_entries_is_dated_by_the_last_commit(stories_client, storie
     updated, entries = feed_entries(stories_client, "/feed?q=zeppelinxyzzy")
     assert entries == {}
     committed = open_index(stories_config).last_modified()
-    assert updated == datetime.fromtimestamp(committed, timezone.utc).strftime(
+    assert updated == datetime.fromtimestamp(committed, UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
 
 
