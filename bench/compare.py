@@ -204,7 +204,8 @@ def latencies(run_one: Callable[[str], object], queries: list[str], prefix: str 
 
 
 def measure_seedsearch(corpus: Path, index: Path, mb: float, queries: list[str]) -> Figures:
-    from indexer import Config, open_index, open_searcher, search
+    from indexer import Config
+    from indexer.whoosh_engine import open_index, open_searcher, search
 
     seconds, rss_mb = run_measured([sys.executable, "-m", "indexer", "index", "--corpus",
                                     str(corpus), "--index", str(index), "-q"])

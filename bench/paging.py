@@ -20,8 +20,9 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from indexer import Config, search, sync
+from indexer import Config
 from indexer.records import SearchResults
+from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search.searching import reading
 
 from . import print_figures

@@ -1,31 +1,48 @@
-"""seedsearch's library: read articles, keep a Whoosh index in step, search it.
+"""seedsearch's library: read articles, keep an index in step, search it.
 
-The public API is re-exported here; the CLI and the web app use nothing else.
+The front ends (the CLI, the watcher, the evaluation, the web app) use only
+what is exported here: settings, errors, the records, and an `Engine` opened
+by `open_engine`. Each engine lives in its own package (`whoosh_engine`, the
+local one) that only `indexer.engines` imports.
 """
 
 from .articles import Article
 from .config import Config, load_config
+from .engine import LOCK_TIMEOUT, QUIET, Engine, SearchRequest, SyncListener
+from .engines import open_engine
 from .errors import (
-                     CorpusNotFound,
-                     IndexDamaged,
-                     IndexLocked,
-                     IndexNotFound,
-                     IndexWriteFailed,
-                     InvalidSetting,
-                     SeedsearchError,
-                     SettingsMismatch,
+    CorpusNotFound,
+    IndexDamaged,
+    IndexLocked,
+    IndexNotFound,
+    IndexWriteFailed,
+    InvalidSetting,
+    SeedsearchError,
+    SettingsMismatch,
 )
-from .records import Hit, SearchResults, Snippet
-from .whoosh_engine import internals  # noqa: F401 - fixes Whoosh on import, before anything uses it
-from .whoosh_engine.build.sync import SyncReport, sync
-from .whoosh_engine.search.searching import SORTS, open_searcher, search
-from .whoosh_engine.store.generations import open_index
-from .whoosh_engine.store.info import IndexInfo, index_info
+from .records import (
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_RESULTS,
+    NO_FILTERS,
+    SORTS,
+    ArticleView,
+    Copy,
+    Facets,
+    FacetValue,
+    Filters,
+    Hit,
+    IndexInfo,
+    SearchResults,
+    Snippet,
+    SyncReport,
+)
 
 __all__ = [
-    "Article", "Config", "load_config", "CorpusNotFound", "IndexDamaged", "IndexLocked",
-    "IndexNotFound", "IndexWriteFailed",
-    "InvalidSetting", "SeedsearchError", "SettingsMismatch", "IndexInfo", "index_info", "Hit",
-    "SearchResults", "Snippet", "SORTS", "open_searcher", "search", "open_index", "SyncReport",
-    "sync",
+    "Article", "Config", "load_config", "LOCK_TIMEOUT", "QUIET", "Engine", "SearchRequest",
+    "SyncListener", "open_engine", "CorpusNotFound", "IndexDamaged", "IndexLocked",
+    "IndexNotFound", "IndexWriteFailed", "InvalidSetting", "SeedsearchError", "SettingsMismatch",
+    "MAX_PAGE", "MAX_PER_PAGE", "MAX_RESULTS", "NO_FILTERS", "SORTS", "ArticleView", "Copy",
+    "FacetValue", "Facets", "Filters", "Hit", "IndexInfo", "SearchResults", "Snippet",
+    "SyncReport",
 ]

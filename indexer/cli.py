@@ -29,6 +29,7 @@ from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .hints import commands_named
 from .progress import ProgressReporter
+from .records import Filters
 from .terminal import (
     AsciiFloat,
     AsciiInt,
@@ -40,7 +41,6 @@ from .terminal import (
 )
 from .watch import follow
 from .whoosh_engine.build.sync import SyncReport, sync
-from .whoosh_engine.search.facets import Filters
 from .whoosh_engine.search.searching import (
     MAX_PAGE,
     MAX_PER_PAGE,

@@ -39,7 +39,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Folder holding the search index (created when missing)."),
     Setting("language", "english", "SEEDSEARCH_LANGUAGE",
             "Snowball stemmer language used for indexing and queries.", recorded=True),
+    Setting("engine", "whoosh", "SEEDSEARCH_ENGINE",
+            "Search engine: whoosh (a local index folder)."),
 )
+ENGINES = ("whoosh",)  # the names `engine` takes; `indexer.engines` opens each
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 
@@ -56,9 +59,11 @@ class Config:
     index: Path
     language: str = "english"
     defaulted: frozenset[str] = frozenset()
+    engine: str = "whoosh"
 
     def __post_init__(self) -> None:
         check_language(self.language)
+        check_engine(self.engine)
 
     def given(self, name: str) -> bool:
         """Whether the setting came from an option, the environment or the caller."""
@@ -73,6 +78,12 @@ def check_language(language: str) -> str:
         choices = ", ".join(sorted(snowballstemmer.algorithms()))
         raise InvalidSetting(f"Unknown language {language!r}.", f"Choose one of: {choices}.")
     return language
+
+
+def check_engine(engine: str) -> str:
+    if engine not in ENGINES:
+        raise InvalidSetting(f"Unknown engine {engine!r}.", f"Choose one of: {', '.join(ENGINES)}.")
+    return engine
 
 
 def resolved(path: Path) -> Path:
@@ -99,4 +110,5 @@ def load_config(overrides: Mapping[str, object] | None = None,
             defaulted.add(setting.name)
         values[setting.name] = str(value)
     return Config(corpus=Path(values["corpus"]), index=Path(values["index"]),
-                  language=values["language"], defaulted=frozenset(defaulted))
+                  language=values["language"], defaulted=frozenset(defaulted),
+                  engine=values["engine"])

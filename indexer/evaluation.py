@@ -20,6 +20,7 @@ import ir_measures
 from whoosh.searching import Searcher
 
 from .config import Config
+from .engine import RUN_DEPTH
 from .errors import SeedsearchError
 from .whoosh_engine.build.sync import sync
 from .whoosh_engine.search.query import build_parser, parse_plain
@@ -27,7 +28,6 @@ from .whoosh_engine.search.ranking import DEFAULT_RANKING, Ranking
 from .whoosh_engine.search.searching import reading
 
 DEFAULT_METRICS = ("nDCG@10", "AP@100", "R@100", "RR@10")
-RUN_DEPTH = 1000
 
 
 class EvalInputError(SeedsearchError):

@@ -22,8 +22,7 @@ from typing import Any
 
 import click
 
-from .records import Hit, SearchResults
-from .whoosh_engine.search.facets import Facets
+from .records import Facets, Hit, SearchResults
 from .whoosh_engine.search.searching import MAX_RESULTS
 
 # C0 controls but newline and tab, DEL, C1 controls (U+0085 NEL, U+009B CSI, ...),

@@ -9,10 +9,10 @@ from flask import Flask
 
 from indexer import load_config
 from indexer.config import SETTINGS_BY_NAME
+from indexer.whoosh_engine.store.searchers import SearchService
 
 from . import errors, security, views
 from .heavy import HeavyGate
-from .searching import SearchService
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

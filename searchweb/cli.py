@@ -20,12 +20,10 @@ from indexer import (
     InvalidSetting,
     SeedsearchError,
     SyncReport,
-    open_index,
-    open_searcher,
-    sync,
 )
 from indexer.cli import settings_options
 from indexer.terminal import AsciiFloat, AsciiInt, safe
+from indexer.whoosh_engine import open_index, open_searcher, sync
 from indexer.whoosh_engine.store.generations import LOCK_TIMEOUT
 
 from . import create_app

@@ -15,7 +15,7 @@ from typing import Any
 
 from whoosh.searching import Searcher
 
-from indexer import search
+from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.suggest import completions
 
 SUGGESTIONS = 5  # of each kind, as you type

@@ -20,20 +20,20 @@ from flask import (
 )
 from markupsafe import Markup
 
-from indexer import SORTS, search
-from indexer.records import SearchResults, Snippet
+from indexer import SORTS
+from indexer.records import Filters, SearchResults, Snippet
+from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.documents import article_at, get_article
 from indexer.whoosh_engine.search.duplicates import copies_of
-from indexer.whoosh_engine.search.facets import Filters
 from indexer.whoosh_engine.search.searching import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS
 from indexer.whoosh_engine.search.similar import similar_to
+from indexer.whoosh_engine.store.searchers import SearchService
 
 from .errors import BadParameter, clipped
 from .feeds import atom_time, commit_time, entry_times
 from .health import watcher_report
 from .heavy import HeavyGate
 from .paging import page_window
-from .searching import SearchService
 from .suggestions import (
     FORMATS,
     OPENSEARCH_MIMETYPE,

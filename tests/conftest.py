@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 
 from .conftest import scraped_article, write
 

@@ -14,9 +14,11 @@ import time
 import traceback
 from pathlib import Path
 
-from indexer import Config, search
-from indexer.whoosh_engine.search.searching import reading
 from searchweb.searching import SearchService
+
+from indexer import Config
+from indexer.whoosh_engine import search
+from indexer.whoosh_engine.search.searching import reading
 
 QUERIES = ["story version", "version 2", "story 1200", "padding word7", '"story 5"']
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, open_index, open_searcher, search, sync
+from indexer import Config
+from indexer.whoosh_engine import open_index, open_searcher, search, sync
 
 
 @pytest.fixture(scope="module")

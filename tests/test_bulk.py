@@ -18,8 +18,9 @@ from whoosh import index as whoosh_index
 from whoosh.formats import Characters
 from whoosh.index import FileIndex
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.sources import read_jsonl
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.build.bulk import build_segments, commit_segments
 from indexer.whoosh_engine.build.sync import document
 from indexer.whoosh_engine.codec.analysis import NewsAnalyzer

@@ -11,11 +11,12 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.cli import cli
+from indexer.records import human_size
 from indexer.terminal import format_results
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading, search
-from indexer.whoosh_engine.store.info import human_size
 
 from .conftest import ROOT, SEED_ID, write
 

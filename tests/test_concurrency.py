@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from indexer import sync
+from indexer.whoosh_engine import sync
 
 from .conftest import ROOT, STORIES, copy_of, write_version
 

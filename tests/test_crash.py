@@ -12,7 +12,8 @@ import time
 import pytest
 from whoosh.index import open_dir
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.store.generations import current_generation
 

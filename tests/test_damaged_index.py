@@ -15,9 +15,10 @@ import pytest
 
 import indexer.whoosh_engine.store.generations
 import indexer.whoosh_engine.store.readers
-from indexer import Config, sync
+from indexer import Config
 from indexer.cli import cli
 from indexer.errors import IndexDamaged
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.store.generations import (
     CURRENT,
     current_generation,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, search, sync
+from indexer import Config
 from indexer.cli import cli
+from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search.duplicates import SAME_STORY, copies_of, signature, similarity
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar

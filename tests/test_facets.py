@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from indexer import Config, search
+from indexer import Config
 from indexer.cli import cli
+from indexer.records import Filters
+from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.duplicates import copies_of
-from indexer.whoosh_engine.search.facets import Filters
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.query_filters import filters_apart
 from indexer.whoosh_engine.search.scoring import top_results

@@ -13,7 +13,8 @@ import shutil
 import pytest
 from whoosh import query as wq
 
-from indexer import Config, search, sync
+from indexer import Config
+from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search.explain import MAX_LISTED, MAX_VALUE_CHARS, why_empty
 from indexer.whoosh_engine.search.facets import (
     MAX_LISTED_VALUES,

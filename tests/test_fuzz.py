@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import open_index, open_searcher, search
 from indexer.cli import cli
+from indexer.whoosh_engine import open_index, open_searcher, search
 from indexer.whoosh_engine.search.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
 
 SYNTAX = ['"', "(", ")", "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "-", "+", "*", "a*", "*a*",

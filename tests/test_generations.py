@@ -9,8 +9,8 @@ import subprocess
 import sys
 import threading
 
-from indexer import open_searcher, search, sync
 from indexer.cli import cli
+from indexer.whoosh_engine import open_searcher, search, sync
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.store.generations import (
     CURRENT,

@@ -10,8 +10,9 @@ import sys
 
 import pytest
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.sources import MAX_ARTICLE_BYTES
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading, search
 
 from .conftest import ROOT, write

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.cli import cli
 from indexer.errors import InvalidSetting
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.store.generations import CURRENT, check_index_folder, current_generation
 
 from .conftest import SEED_ID

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from indexer import Config, InvalidSetting, search
+from indexer import Config, InvalidSetting
 from indexer.cli import cli
-from indexer.records import MAX_RESULTS, SearchResults
+from indexer.records import MAX_RESULTS, Filters, SearchResults
+from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search import explain, searching
-from indexer.whoosh_engine.search.facets import Filters
 from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, reading
 from indexer.whoosh_engine.search.similar import similar_to
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from whoosh import query as wq
 
-from indexer import search
+from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.proximity import PairQuery
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING
 from indexer.whoosh_engine.search.searching import reading

@@ -7,7 +7,8 @@ import shutil
 import pytest
 from whoosh import query as wq
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.codec.schema import build_schema
 from indexer.whoosh_engine.search.bm25f import WordQuery
 from indexer.whoosh_engine.search.proximity import PairQuery

@@ -13,7 +13,8 @@ from itertools import islice
 import numpy as np
 import pytest
 
-from indexer import Config, InvalidSetting, search, sync
+from indexer import Config, InvalidSetting
+from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search import suggest as spelling
 from indexer.whoosh_engine.search.documents import MARK_CHARS, article_at
 from indexer.whoosh_engine.search.duplicates import (

@@ -11,7 +11,8 @@ import pytest
 from whoosh import query as wq
 from whoosh.highlight import Highlighter
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.scoring import PostingsCache, top_results
 from indexer.whoosh_engine.search.searching import reading, search

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, InvalidSetting, open_index, open_searcher, search
+from indexer import Config, InvalidSetting
+from indexer.whoosh_engine import open_index, open_searcher, search
 
 from .conftest import SEED_ID, indexed_jsonl
 

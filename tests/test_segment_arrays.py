@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer import open_index
+from indexer.whoosh_engine import open_index
 from indexer.whoosh_engine.codec.segment_arrays import fixed_width_bytes, per_segment
 
 from .conftest import write
@@ -27,7 +27,7 @@ def test_readers_of_one_segment_share_one_computation(seed_config):
 
 
 def test_a_new_segment_is_computed_anew(seed_config):
-    from indexer import sync
+    from indexer.whoosh_engine import sync
 
     write(seed_config.corpus, "more.txt", "Tide tables\n\nThe tide tables for May.")
     sync(seed_config)

@@ -30,8 +30,9 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.watch import WatcherHealth
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.store.generations import write_lock
 from searchweb import create_app
 from searchweb import server as guarded

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import Config, open_index, open_searcher, search
+from indexer import Config
+from indexer.whoosh_engine import open_index, open_searcher, search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS
 
 from .conftest import indexed_jsonl

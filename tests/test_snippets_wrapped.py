@@ -11,8 +11,9 @@ from itertools import islice
 
 import pytest
 
-from indexer import Config, open_index, open_searcher, search
+from indexer import Config
 from indexer.snippets_text import passage_around
+from indexer.whoosh_engine import open_index, open_searcher, search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS, SNIPPET_WINDOW_CHARS
 
 from .conftest import CORPORA, indexed_jsonl, needs_shared

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import Config, open_index, open_searcher, search, sync
+from indexer import Config
 from indexer.suggest_scoring import typo_cost
 from indexer.suggest_words import in_typed_case, query_words
+from indexer.whoosh_engine import open_index, open_searcher, search, sync
 from indexer.whoosh_engine.codec.analysis import news_analyzer
 from indexer.whoosh_engine.search.suggest import (
     RARE_DOCUMENTS,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Config, IndexLocked, IndexNotFound, SettingsMismatch, open_index, sync
+from indexer import Config, IndexLocked, IndexNotFound, SettingsMismatch
+from indexer.whoosh_engine import open_index, sync
 from indexer.whoosh_engine.build.sync import known_documents
 from indexer.whoosh_engine.store.generations import current_generation, write_lock
 

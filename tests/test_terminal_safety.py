@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import Config, sync
+from indexer import Config
 from indexer.cli import cli
 from indexer.terminal import json_text, safe
+from indexer.whoosh_engine import sync
 
 from .conftest import scraped_article, write
 

@@ -21,9 +21,9 @@ import pytest
 from flask import render_template_string
 from markupsafe import escape
 
-from indexer import Config, open_index, open_searcher, search, sync
-from indexer.records import MAX_RESULTS, SearchResults
-from indexer.whoosh_engine.search.facets import Filters
+from indexer import Config
+from indexer.records import MAX_RESULTS, Filters, SearchResults
+from indexer.whoosh_engine import open_index, open_searcher, search, sync
 from indexer.whoosh_engine.search.searching import LISTED_COPIES, reading
 from searchweb import create_app
 from searchweb.paging import page_window

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 from searchweb import create_app
 
 from .conftest import write

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from whoosh.filedb.filestore import FileStorage
 
-from indexer import Config, sync
+from indexer import Config
+from indexer.whoosh_engine import sync
 
 from .conftest import write_version
 

@@ -28,6 +28,7 @@ from indexer.config import Config
 from ..search.duplicates import signature
 from indexer.errors import CorpusNotFound, SeedsearchError
 from indexer.hints import missing_corpus
+from indexer.records import SyncReport
 from ..store.index_settings import check_same_corpus, rebuild_reason, record_paths, recorded_config
 from ..codec.integrity import closing_on_failure, damaged, describe
 from indexer.sources import (BadArticle, SourceFile, Warn, check_corpus, count_lines, ignore,
@@ -54,31 +55,6 @@ class Known:
     size: int
     mtime_ns: int
     content_hash: str
-
-
-@dataclass
-class SyncReport:
-    """What a sync did. `kept` counts articles kept because their source could not be
-    read; `incomplete` has one message per source not read to its end (or not listed)."""
-
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
-    rebuilt: bool = False
-    warnings: list[str] = field(default_factory=list)
-    kept: int = 0
-    incomplete: list[str] = field(default_factory=list)
-    warnings_dropped: int = 0  # warnings beyond MAX_WARNINGS_KEPT, counted only
-    warnings_total: int = 0
-
-    def summary(self) -> str:
-        kept = f", {self.kept:,} kept (source unreadable)" if self.kept else ""
-        return (f"{self.added:,} added, {self.updated:,} updated, {self.removed:,} removed, "
-                f"{self.unchanged:,} unchanged, {self.skipped:,} skipped{kept} "
-                f"in {self.seconds:.1f} s")
 
 
 @dataclass

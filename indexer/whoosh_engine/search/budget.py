@@ -19,9 +19,9 @@ from typing import Generic, TypeVar
 
 from whoosh.searching import Searcher
 
-from ..codec.segment_arrays import segment_key
+from indexer.engine import REQUEST_SECONDS  # noqa: F401 - re-exported
 
-REQUEST_SECONDS = 1.0  # a search's time budget, from its start, unless told otherwise
+from ..codec.segment_arrays import segment_key
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

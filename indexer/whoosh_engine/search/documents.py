@@ -8,43 +8,16 @@ query words marked in its first part only (`ArticleView.marking_stopped`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from whoosh.searching import Searcher
 
-from indexer.records import Snippet
+from indexer.records import ArticleView, Snippet
 
 from ..codec.schema import TEXT_FIELDS
 from .query import build_parser, parse
 
 MARK_CHARS = 100_000  # characters of an article (title first) in which query words are marked
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    id: str
-    title: Snippet
-    section: str | None
-    standfirst: Snippet | None
-    date: datetime | None
-    paragraphs: list[Snippet]
-    source: str | None
-    url: str | None
-    path: str | None
-    marking_stopped: bool = False  # query words were marked in the first MARK_CHARS only
-
-    def to_json(self) -> dict[str, Any]:
-        """The article as plain text (the API's `/api/doc/<id>`)."""
-        paragraphs = [paragraph.plain() for paragraph in self.paragraphs]
-        return {
-            "id": self.id, "title": self.title.plain(), "section": self.section,
-            "standfirst": self.standfirst.plain() if self.standfirst else None,
-            "date": self.date.isoformat(timespec="seconds") if self.date else None,
-            "body": "\n\n".join(paragraphs), "paragraphs": paragraphs,
-            "source": self.source, "url": self.url, "path": self.path,
-        }
 
 
 def get_article(searcher: Searcher, doc_id: str, query_text: str = "") -> ArticleView | None:

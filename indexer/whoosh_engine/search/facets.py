@@ -9,13 +9,14 @@ whatever the query.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from whoosh.query import NumericRange
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
+
+from indexer.records import NO_FILTERS, Facets, FacetValue, Filters  # noqa: F401 - re-exported
 
 from ..codec.segment_arrays import fixed_width_bytes, per_segment
 
@@ -25,56 +26,6 @@ MAX_LISTED_VALUES = 1000  # values counted for an explanation (explain.py), most
 UNDATED = 2**64 - 1  # the date column's value for articles without a date
 MICROSECONDS_A_DAY = 86_400_000_000
 
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    value: str
-    count: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "count": self.count}
-
-
-@dataclass(frozen=True)
-class Facets:
-    """Counts over every matching article (not only the page shown)."""
-
-    section: tuple[FacetValue, ...] = ()
-    year: tuple[FacetValue, ...] = ()
-    source: tuple[FacetValue, ...] = ()  # the site, for scraped pages that name one
-    timeline: tuple[FacetValue, ...] = ()  # by year, or by month ("2013-05") when short
-    timeline_unit: str = "year"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"section": [value.to_json() for value in self.section],
-                "year": [value.to_json() for value in self.year],
-                "source": [value.to_json() for value in self.source]}
-
-    def timeline_json(self) -> dict[str, Any]:
-        return {"unit": self.timeline_unit,
-                "bars": [value.to_json() for value in self.timeline]}
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrictions chosen from the facets; None means not restricted."""
-
-    section: str | None = None
-    year: int | None = None
-    month: str | None = None  # "YYYY-MM"
-    source: str | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.to_json())
-
-    def to_json(self) -> dict[str, Any]:
-        return {name: value for name, value in
-                (("section", self.section), ("year", self.year), ("month", self.month),
-                 ("source", self.source)) if value is not None}
-
-
-NO_FILTERS = Filters()
 
 
 class DocFacts:

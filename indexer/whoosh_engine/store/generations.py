@@ -26,6 +26,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 
 from indexer.config import Config
+from indexer.engine import LOCK_TIMEOUT  # noqa: F401 - re-exported
 from indexer.errors import IndexFolderRefused, IndexLocked
 from indexer.hints import no_index
 
@@ -64,7 +65,6 @@ __all__ = [  # what other modules import from here, some of it defined in index_
     "check_index_folder",
 ]
 
-LOCK_TIMEOUT = 30.0
 LEASE_PATIENCE = 5.0  # seconds a reader retries while generations are being swapped
 
 

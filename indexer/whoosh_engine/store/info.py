@@ -2,53 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from indexer.config import Config
+from indexer.records import IndexInfo
 
 from ..codec.integrity import latest_toc
 from .generations import generation_size, lease_index, settings_of
 from .readers import open_searcher
-
-UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    corpus: str
-    index: str
-    documents: int
-    last_update: str | None
-    size_bytes: int
-    language: str
-    schema_version: int
-    generation: str
-
-    def to_json(self) -> dict[str, Any]:
-        """The facts as they are: sizes in bytes, for scripts."""
-        return asdict(self)
-
-    def rows(self) -> list[tuple[str, str]]:
-        """(label, value) for people: counts with separators, the size in KiB/MiB/GiB."""
-        return [("corpus", self.corpus), ("index", self.index),
-                ("documents", f"{self.documents:,}"),
-                ("last update", self.last_update or "unknown"),
-                ("size on disk", f"{human_size(self.size_bytes)} ({self.size_bytes:,} bytes)"),
-                ("language", self.language), ("schema version", str(self.schema_version)),
-                ("generation", self.generation)]
-
-
-def human_size(size: int) -> str:
-    """`512 B`, `18.0 MiB`: binary units, as `du -h` and `ls -lh` count."""
-    value, unit = float(size), "B"
-    for unit in UNITS:
-        if value < 1024 or unit == UNITS[-1]:
-            break
-        value /= 1024
-    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def index_info(config: Config) -> IndexInfo:

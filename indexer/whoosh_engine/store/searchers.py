@@ -1,4 +1,5 @@
-"""One index per process, one searcher per thread, refreshed on every request.
+"""One index per engine, one searcher per thread, moved to the newest commit on
+every request.
 
 A Whoosh searcher sees the index as it was when it opened. When a commit has
 happened since, the thread gets a new searcher. Whoosh's own `refresh()` is
@@ -20,22 +21,26 @@ from pathlib import Path
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from indexer import Config, open_searcher
+from indexer.config import Config
 from indexer.errors import SeedsearchError
 from indexer.hints import commands_named
-from indexer.whoosh_engine.store.generations import (
+
+from ..search.ranking import DEFAULT_RANKING, Ranking
+from .generations import (
     check_index_folder,
     current_generation,
     lease_index,
 )
-from indexer.whoosh_engine.store.index_settings import recorded_config
+from .index_settings import recorded_config
+from .readers import open_searcher
 
 
 class SearchService:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, ranking: Ranking = DEFAULT_RANKING) -> None:
         # a corpus or language not given is the index's own, read again at each new
         # generation (`index`): views read `config.language` after `searcher()`
         self.config = recorded_config(config)
+        self._ranking = ranking
         self._lock = threading.Lock()
         self._index: FileIndex | None = None
         self._generation: Path | None = None
@@ -62,6 +67,10 @@ class SearchService:
                     self._index, self._generation = index, lease.generation
                 return self._index
 
+    def generation(self) -> Path:
+        """The generation folder opened last (where a damaged file is)."""
+        return self._generation or self.config.index
+
     def searcher(self) -> Searcher:
         """This thread's searcher, moved to the latest commit."""
         index = self.index()
@@ -83,7 +92,7 @@ class SearchService:
         next request opens the live one again from the start."""
         try:
             with commands_named(self.config):
-                return open_searcher(index)
+                return open_searcher(index, self._ranking)
         except Exception:
             with self._lock:
                 if self._index is index:
