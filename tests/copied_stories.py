@@ -22,7 +22,7 @@ from pathlib import Path
 from indexer import Config
 from indexer.whoosh_engine import sync
 
-from .conftest import scraped_article, write
+from .helpers import scraped_article, write
 
 STORIES = 60
 MOST_COPIES = 23  # story 0 has this many copies; the others 5 to MOST_COPIES

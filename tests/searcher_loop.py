@@ -14,11 +14,10 @@ import time
 import traceback
 from pathlib import Path
 
-from searchweb.searching import SearchService
-
 from indexer import Config
 from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.store.searchers import SearchService
 
 QUERIES = ["story version", "version 2", "story 1200", "padding word7", '"story 5"']
 

@@ -9,7 +9,7 @@ import pytest
 
 from indexer.articles import Parts, clean_text, parse_article_text, parse_date
 
-from .conftest import SEED_ID, SEEDS
+from .helpers import SEED_ID, SEEDS
 
 CHROME = ("Email Article", "Print Article", "Share article", "Send Feedback",
           "Topics in this article", "Featured on", "join our mailing list")

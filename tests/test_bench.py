@@ -21,7 +21,7 @@ import pytest
 from bench import corpus, median_figures, percentile, sync, web
 from indexer.sources import read_jsonl, scan_folder
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 # Per shared collection: (folder, records). Two records have neither title nor
 # text (like Reuters 12793 and Cranfield 471/995); one line is not UTF-8 (cp1252 £).

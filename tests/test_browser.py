@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, indexed_jsonl, serving_copy
+from .helpers import ROOT, indexed_jsonl, serving_copy
 from .test_duplicates import ARTICLES as COPIES
 from .test_web import indexed_stories
 

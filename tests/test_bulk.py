@@ -28,7 +28,7 @@ from indexer.whoosh_engine.codec.packed_format import PackedCharacters
 from indexer.whoosh_engine.search.searching import reading, search
 from indexer.whoosh_engine.store.generations import current_generation
 
-from .conftest import ROOT, poll
+from .helpers import ROOT, poll
 
 sync_module = importlib.import_module("indexer.whoosh_engine.build.sync")  # `sync`: also a function
 

@@ -18,7 +18,7 @@ from indexer.terminal import format_results
 from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading, search
 
-from .conftest import ROOT, SEED_ID, write
+from .helpers import ROOT, SEED_ID, write
 
 
 def invoke(runner, config, *args, env=None):

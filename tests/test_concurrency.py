@@ -8,7 +8,7 @@ import sys
 
 from indexer.whoosh_engine import sync
 
-from .conftest import ROOT, STORIES, copy_of, write_version
+from .helpers import ROOT, STORIES, copy_of, write_version
 
 
 def test_searches_never_fail_during_updates_and_rebuilds(stories, tmp_path):

@@ -17,7 +17,7 @@ from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.store.generations import current_generation
 
-from .conftest import ROOT, STORIES, copy_of, write_version
+from .helpers import ROOT, STORIES, copy_of, write_version
 
 
 def state(config: Config) -> dict[str, str]:

@@ -26,7 +26,7 @@ from indexer.whoosh_engine.store.generations import (
 )
 from searchweb import create_app
 
-from .conftest import ROOT, SEED_ID
+from .helpers import ROOT, SEED_ID
 
 Damage = Callable[[Config, Path], None]
 

@@ -37,7 +37,7 @@ from indexer.whoosh_engine.build.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHO
 from indexer.whoosh_engine.search.searching import reading, search
 from indexer.whoosh_engine.store.generations import current_generation
 
-from .conftest import CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write, write_version
+from .helpers import CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write, write_version
 
 
 def doc_count(config: Config) -> int:

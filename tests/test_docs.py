@@ -8,7 +8,7 @@ import pytest
 
 from indexer.config import SETTINGS
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

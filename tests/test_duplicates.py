@@ -15,7 +15,7 @@ from indexer.whoosh_engine.search.duplicates import SAME_STORY, copies_of, signa
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar
 
-from .conftest import client_for, indexed_jsonl
+from .helpers import client_for, indexed_jsonl
 from .test_web import Page
 
 STORY = ("Divers found an old anchor near the harbour wall on Monday. The anchor, "

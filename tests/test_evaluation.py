@@ -12,7 +12,7 @@ from indexer import Config
 from indexer.cli import cli
 from indexer.evaluation import EvalInputError, evaluate, load_qrels, load_queries
 
-from .conftest import CORPORA, needs_shared, write
+from .helpers import CORPORA, needs_shared, write
 
 DOCS = [
     {"id": "A", "title": "Orchards", "text": "apple apple apple grows in orchards"},

@@ -21,7 +21,7 @@ from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar
 from indexer.whoosh_engine.search.suggest import completions
 
-from .conftest import client_for, indexed_jsonl
+from .helpers import client_for, indexed_jsonl
 from .test_web import get_page, params
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -27,7 +27,7 @@ from indexer.whoosh_engine.search.query_filters import filters_apart
 from indexer.whoosh_engine.search.scoring import top_results
 from indexer.whoosh_engine.search.searching import reading
 
-from .conftest import indexed_jsonl, scraped_article, write
+from .helpers import indexed_jsonl, scraped_article, write
 
 NEWSROOM = {  # id: (section, source, date, title, body)
     "pol1": ("bbc / politics", "Al Jazeera", "01 May 2013 10:00", "Harbour vote",

@@ -20,7 +20,7 @@ from indexer.whoosh_engine.store.generations import (
     write_lock,
 )
 
-from .conftest import ROOT, SEED_ID
+from .helpers import ROOT, SEED_ID
 
 
 def generations(config) -> list[str]:

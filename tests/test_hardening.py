@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from .conftest import HOSTILE_ID, HOSTILE_PARTS, SEED_ID, serving_copy
+from .helpers import HOSTILE_ID, HOSTILE_PARTS, SEED_ID, serving_copy
 from .test_web import ALL_ROUTES, Page
 
 PAYLOADS = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>',

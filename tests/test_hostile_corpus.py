@@ -15,7 +15,7 @@ from indexer.sources import MAX_ARTICLE_BYTES
 from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.searching import reading, search
 
-from .conftest import ROOT, write
+from .helpers import ROOT, write
 
 GOOD = {
     "plain.txt": "Harbour reopens\n\nThe harbour reopened on Monday.",

@@ -20,7 +20,7 @@ from bench import hostile
 from bench.queries import title_queries
 from indexer import Config
 
-from .conftest import indexed_jsonl
+from .helpers import indexed_jsonl
 
 ARTICLES = 400
 SECONDS = 4.0

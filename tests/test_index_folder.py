@@ -14,7 +14,7 @@ from indexer.errors import InvalidSetting
 from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.store.generations import CURRENT, check_index_folder, current_generation
 
-from .conftest import SEED_ID
+from .helpers import SEED_ID
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:

@@ -14,7 +14,7 @@ from indexer.whoosh_engine.search.proximity import PairQuery
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING
 from indexer.whoosh_engine.search.searching import reading
 
-from .conftest import indexed_jsonl
+from .helpers import indexed_jsonl
 
 FILLER = " ".join(f"filler{n}" for n in range(20))
 ARTICLES = [

@@ -16,7 +16,7 @@ from indexer.whoosh_engine.search.query import build_parser, parse, parse_plain
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
 from indexer.whoosh_engine.search.searching import reading, search
 
-from .conftest import SEED_ID, SEEDS, indexed_jsonl
+from .helpers import SEED_ID, SEEDS, indexed_jsonl
 
 DOCS = [
     {"id": "both", "title": "Glacier", "text": "A glacier moved."},

@@ -46,7 +46,7 @@ from indexer.whoosh_engine.search.suggest import (
     suggest,
 )
 
-from .conftest import client_for, indexed_jsonl, write
+from .helpers import client_for, indexed_jsonl, write
 
 
 @pytest.fixture(scope="module")

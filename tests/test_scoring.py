@@ -23,7 +23,7 @@ from indexer.whoosh_engine.search.snippets import (
     highlighter,
 )
 
-from .conftest import write
+from .helpers import write
 
 VOCABULARY = [f"{stem}{suffix}" for stem in
               ("market", "bank", "oil", "crop", "rain", "vote", "court", "ship", "gold", "film",

@@ -9,7 +9,7 @@ import pytest
 from indexer import Config, InvalidSetting
 from indexer.whoosh_engine import open_index, open_searcher, search
 
-from .conftest import SEED_ID, indexed_jsonl
+from .helpers import SEED_ID, indexed_jsonl
 
 ARTICLES = [
     {"id": "cartel-only", "title": "Cartels", "date": "2012-03-01T08:00:00", "section": "World",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from indexer.whoosh_engine import open_index
 from indexer.whoosh_engine.codec.segment_arrays import fixed_width_bytes, per_segment
 
-from .conftest import write
+from .helpers import write
 
 
 def test_readers_of_one_segment_share_one_computation(seed_config):

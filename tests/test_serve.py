@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SEEDS, free_port, poll, wait_until_up
+from .helpers import ROOT, SEEDS, free_port, poll, wait_until_up
 
 
 def start(tmp_path: Path, port: int, *options: str) -> subprocess.Popen:

@@ -40,7 +40,7 @@ from searchweb.cli import allowed_hosts
 from searchweb.errors import ECHOED_CHARS
 from searchweb.security import HEADERS, is_allowed, parse_host, relative_redirect
 
-from .conftest import ROOT, free_port, indexed_jsonl, poll, wait_until_up
+from .helpers import ROOT, free_port, indexed_jsonl, poll, wait_until_up
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

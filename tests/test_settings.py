@@ -19,7 +19,7 @@ from indexer.cli import cli
 from indexer.whoosh_engine.codec.schema import SCHEMA_VERSION
 from indexer.whoosh_engine.store.generations import CURRENT, current_generation
 
-from .conftest import ROOT, client_for, write
+from .helpers import ROOT, client_for, write
 
 # "correr" and "corren" share the Spanish stem "corr"; English stems leave them apart,
 # so only an index (and a query) analysed as Spanish finds the article by "correr".

@@ -8,7 +8,7 @@ from indexer import Config
 from indexer.whoosh_engine import open_index, open_searcher, search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS
 
-from .conftest import indexed_jsonl
+from .helpers import indexed_jsonl
 
 CHROME = ("Email Article", "Print Article", "Share article", "Send Feedback", "Al Jazeera",
           "Topics in this article", "Featured on", "mailing list")

@@ -16,7 +16,7 @@ from indexer.snippets_text import passage_around
 from indexer.whoosh_engine import open_index, open_searcher, search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS, SNIPPET_WINDOW_CHARS
 
-from .conftest import CORPORA, indexed_jsonl, needs_shared
+from .helpers import CORPORA, indexed_jsonl, needs_shared
 
 SENTENCES = [
     "Showers continued throughout the week in the Bahia cocoa zone, alleviating the "

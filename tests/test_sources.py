@@ -20,7 +20,7 @@ from indexer.sources import (
     scan_folder,
 )
 
-from .conftest import SEED_ID, write
+from .helpers import SEED_ID, write
 
 PLAIN = "A headline\n\nThe first paragraph.\n"
 

@@ -17,7 +17,7 @@ from indexer.whoosh_engine.search.suggest import (
     suggest,
 )
 
-from .conftest import CORPORA, indexed_jsonl, needs_shared
+from .helpers import CORPORA, indexed_jsonl, needs_shared
 
 
 def documents(word: str, count: int, start: int, extra: str = "", date: str = "2013-05-01"

@@ -12,7 +12,7 @@ from indexer.whoosh_engine import open_index, sync
 from indexer.whoosh_engine.build.sync import known_documents
 from indexer.whoosh_engine.store.generations import current_generation, write_lock
 
-from .conftest import SEED_ID, write
+from .helpers import SEED_ID, write
 
 
 def doc_ids(config: Config) -> set[str]:
@@ -199,7 +199,7 @@ def test_touch_without_change_keeps_the_document(seed_config):
 
 
 def test_several_processes_index_the_same_documents(tmp_path: Path):
-    from .conftest import write_version
+    from .helpers import write_version
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -19,7 +19,7 @@ from indexer.cli import cli
 from indexer.terminal import json_text, safe
 from indexer.whoosh_engine import sync
 
-from .conftest import scraped_article, write
+from .helpers import scraped_article, write
 
 OSC_TITLE = "\x1b]0;pwned\x07"  # retitles the terminal window
 CLEAR = "\x1b[2J"  # clears the screen
@@ -323,7 +323,7 @@ def test_output_to_a_full_disk_is_one_line_and_exit_1(tmp_path, command):
     import subprocess
     import sys
 
-    from .conftest import ROOT
+    from .helpers import ROOT
 
     corpus = tmp_path / "corpus"
     write(corpus, "a.txt", "Harbour news\n\nThe harbour opened.")

@@ -14,7 +14,7 @@ import pytest
 from indexer import Config
 from indexer.whoosh_engine.search.searching import reading, search
 
-from .conftest import ROOT, SEEDS, free_port, poll, wait_until_up, write
+from .helpers import ROOT, SEEDS, free_port, poll, wait_until_up, write
 
 
 def api_ids(base: str, text: str) -> list[str]:

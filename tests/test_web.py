@@ -30,7 +30,7 @@ from searchweb.paging import page_window
 from searchweb.suggestions import SUGGESTIONS
 from searchweb.views import PER_PAGE
 
-from .conftest import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID, client_for, indexed_jsonl, write
+from .helpers import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID, client_for, indexed_jsonl, write
 
 SEED_TITLE = "Putting an end to Mexico's drug war?"
 CONTRACT_KEYS = {"query", "total", "page", "per_page", "took_ms", "suggestion", "hits",

@@ -8,7 +8,7 @@ from indexer import Config
 from indexer.whoosh_engine import sync
 from searchweb import create_app
 
-from .conftest import write
+from .helpers import write
 
 
 def test_new_commits_and_rebuilds_are_seen_without_restart(web_config, tmp_path):

@@ -7,7 +7,7 @@ from whoosh.filedb.filestore import FileStorage
 from indexer import Config
 from indexer.whoosh_engine import sync
 
-from .conftest import write_version
+from .helpers import write_version
 
 
 def test_commit_does_not_stat_a_file_per_posting(tmp_path, monkeypatch):
