@@ -26,19 +26,21 @@ from .search.ranking import DEFAULT_RANKING, Ranking
 from .search.searching import search
 from .search.similar import similar_to
 from .search.suggest import completions
+from .store.index_settings import recorded_config
 from .store.info import index_info
 from .store.searchers import SearchService
 
 
 class WhooshEngine:
     """An `Engine` over the index folder `config.index`, opened lazily: building
-    one costs nothing, and `sync` works where there is no index yet.
+    one reads only the index's settings (a corpus or language not given is the
+    index's own, see `config`), and `sync` works where there is no index yet.
 
     `ranking` is the BM25F tuning (fields, boosts, k1, b, proximity); the
     default is what `docs/ranking.md` measured best."""
 
     def __init__(self, config: Config, ranking: Ranking = DEFAULT_RANKING) -> None:
-        self._given = config
+        self._given = recorded_config(config)
         self._ranking = ranking
         self._service: SearchService | None = None
 
