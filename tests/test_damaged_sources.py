@@ -187,8 +187,10 @@ def without_root_privileges() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
 
 
-SYNC_AND_REPORT = ("import json, sys; from pathlib import Path; from indexer import Config, sync; "
-                   "r = sync(Config(corpus=Path(sys.argv[1]), index=Path(sys.argv[2]))); "
+SYNC_AND_REPORT = ("import json, sys; from pathlib import Path; "
+                   "from indexer import Config, open_engine; "
+                   "c = Config(corpus=Path(sys.argv[1]), index=Path(sys.argv[2])); "
+                   "r = open_engine(c).sync(); "
                    "print(json.dumps({'kept': r.kept, 'removed': r.removed, "
                    "'incomplete': r.incomplete}))")
 
