@@ -61,10 +61,6 @@ class Article:
     mtime_ns: int = 0
     content_hash: str = ""
 
-    @property
-    def paragraphs(self) -> list[str]:
-        return [p for p in self.body.split("\n\n") if p.strip()]
-
 
 @dataclass(frozen=True)
 class Parts:
@@ -132,8 +128,9 @@ def parse_article_text(text: str) -> Parts:
     """Find the article's parts in cleaned text: the scraped layout or the plain one."""
     blocks = split_blocks(text)
     for index, block in enumerate(blocks[:6]):
-        if _DATE_LINE.match(block[0]):
-            return _parse_scraped(blocks, index)
+        date_line = _DATE_LINE.match(block[0])
+        if date_line:
+            return _parse_scraped(blocks, index, parse_date(date_line.group("date")))
     return _parse_plain(blocks)
 
 
@@ -145,14 +142,14 @@ def _parse_plain(blocks: list[list[str]]) -> Parts:
     return Parts(title=title, body=_join(rest))
 
 
-def _parse_scraped(blocks: list[list[str]], date_index: int) -> Parts:
-    """[section] headline [standfirst], a date line with chrome, body, then a footer."""
+def _parse_scraped(blocks: list[list[str]], date_index: int, date: datetime | None) -> Parts:
+    """[section] headline [standfirst], a date line (its `date` read) with chrome,
+    body, then a footer."""
     head = [" ".join(block) for block in blocks[:date_index]]
     section = head.pop(0) if len(head) >= 3 else None
     title = head[0] if head else ""
     standfirst = " ".join(head[1:]) or None
     date_block = blocks[date_index]
-    date = parse_date(_DATE_LINE.match(date_block[0]).group("date"))  # type: ignore[union-attr]
     leftover = [line for line in date_block[1:] if not is_chrome(line)]
     body_blocks, source = _cut_footer(([leftover] if leftover else []) + blocks[date_index + 1:])
     return Parts(title=title, body=_join(body_blocks), section=section,

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, cast
 
 import snowballstemmer
 
@@ -70,7 +71,10 @@ class Config:
         return name not in self.defaulted
 
     def with_(self, **changes: object) -> Config:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        """A copy with `changes`. Callers gather them by name at run time, so their
+        values cannot be typed field by field: replace() refuses a name that is not a
+        setting, and __post_init__ checks the language and the engine."""
+        return replace(self, **cast(dict[str, Any], changes))
 
 
 def check_language(language: str) -> str:

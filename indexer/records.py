@@ -11,7 +11,6 @@ done once, in `Snippet.html`.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,14 +85,6 @@ class Snippet:
 
     def plain(self) -> str:
         return "".join(text for text, _ in self.parts)
-
-    def render(self, mark: Callable[[str], str]) -> str:
-        """The text with `mark` applied to matched words (terminal styling)."""
-        return "".join(mark(text) if matched else text for text, matched in self.parts)
-
-    @property
-    def matched_words(self) -> list[str]:
-        return [text for text, matched in self.parts if matched]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,6 @@ _PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t]*\n|[ \t]+(?=\S)|(?=• ))\s*")
 # a capital, a digit or an opening quote (checked in `_sentence_breaks`).
 _SENTENCE_BREAK = re.compile(r"[.!?][\"'”’»)\]]*(\s+)(?=[\"'“‘«(\[]*[^\W_])")
 _SPACES = re.compile(r"\s+")
-_LEADING = re.compile(r"\s*")
 _TRAILING = re.compile(r"\s*\Z")
 # Words a full stop follows without ending a sentence ("Mr. Smith").
 _ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "gen", "sen",
@@ -89,7 +88,7 @@ def passage_around(text: str, first: int, last: int, budget: int = SNIPPET_CHARS
 def lead_passage(text: str, budget: int = SNIPPET_CHARS) -> Passage:
     """The opening of `text`: up to a sentence's end (across paragraphs) when one
     comes late enough, else to a word boundary."""
-    start = _LEADING.match(text).end()  # type: ignore[union-attr]  # always matches
+    start = len(text) - len(text.lstrip())  # after the leading spaces
     hi = min(len(text), start + budget)
     real_end = hi == len(text)
     ends = [end for end, _ in _sentence_breaks(text, start, hi)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 import snowballstemmer
 from whoosh.analysis import Analyzer, Token
@@ -162,8 +162,9 @@ class NewsAnalyzer(Analyzer):
                 else:
                     postings += (position, *match.span())
                 position += 1
-            elif form is not _STOP_WORD:
-                position = _add_pieces(found, form, match.start(), position)  # type: ignore[arg-type]
+            elif form is not _STOP_WORD:  # not a str (the test above is quicker than isinstance)
+                pieces = cast("tuple[Piece, ...]", form)
+                position = _add_pieces(found, pieces, match.start(), position)
         return found
 
 

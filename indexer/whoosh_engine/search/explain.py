@@ -76,14 +76,15 @@ def why_empty(searcher: Searcher, text: str, filters: Filters) -> str | None:
 
 def _chosen(searcher: Searcher, filters: Filters) -> list[Restriction]:
     """The filters chosen beside the query (facets, --section ...), one by one."""
-    chosen = [("section", filters.section, f"section {_shown(filters.section or '')}"),
-              ("source", filters.source, f"source {_shown(filters.source or '')}"),
-              ("year", filters.year, f"year {filters.year}"),
-              ("month", filters.month, f"month {filters.month}")]
+    chosen = [("section", filters.section, Filters(section=filters.section),
+               f"section {_shown(filters.section or '')}"),
+              ("source", filters.source, Filters(source=filters.source),
+               f"source {_shown(filters.source or '')}"),
+              ("year", filters.year, Filters(year=filters.year), f"year {filters.year}"),
+              ("month", filters.month, Filters(month=filters.month), f"month {filters.month}")]
     live = live_docs(searcher)
-    return [Restriction(label, kind, str(value),
-                        allowed(searcher, Filters(**{kind: value})) & live)  # type: ignore
-            for kind, value, label in chosen if value is not None]
+    return [Restriction(label, kind, str(value), allowed(searcher, alone) & live)
+            for kind, value, alone, label in chosen if value is not None]
 
 
 def _typed(searcher: Searcher, text: str) -> list[Restriction]:
