@@ -12,18 +12,20 @@ from __future__ import annotations
 import errno
 import re
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import FileIndex, LockError
 from whoosh.writing import IndexWriter, SegmentWriter
 
 from indexer.errors import IndexLocked
-from ..store.index_files import write_failed
+
 from ..codec.integrity import damaged
+from ..internals import read_toc
 from ..store.generations import current_generation, remove_unused_generations
+from ..store.index_files import write_failed
 
 WRITER_LIMIT_MB = 128
 # What reading a damaged index raises: a seek or read at an offset a garbled file
@@ -68,7 +70,7 @@ def abandon(writer: IndexWriter) -> None:
         if not isinstance(writer, SegmentWriter):
             raise
     # Whoosh 2.7.5: SegmentWriter.cancel() is _close_segment() (close the per-document
-    # and field writers, then the pool) followed by _finish() (destroy `_tempstorage`,
+    # and field writers, then the pool) followed by _finish() (destroy `temp_storage()`,
     # release `writelock`); a failure in the first skipped the second. Done one by one:
     for part in (writer.perdocwriter, writer.fieldwriter):
         if not part.is_closed:
@@ -77,7 +79,7 @@ def abandon(writer: IndexWriter) -> None:
     with suppress(Exception):
         writer.pool.cleanup()
     with suppress(Exception):
-        writer._tempstorage.destroy()
+        writer.temp_storage().destroy()
     lock = writer.writelock
     if lock is not None and getattr(lock, "fd", None) is not None:  # FcntlLock holds an fd
         with suppress(Exception):
@@ -89,7 +91,7 @@ def remove_orphan_files(ix: FileIndex) -> None:
     """Files no commit of `ix` refers to: segments of a writer killed or failed before
     its commit, a table of contents written under its temporary name, the pool's
     scratch folder. Call with the write lock held: then no writer is making them."""
-    toc = ix._read_toc()
+    toc = read_toc(ix)
     whoosh_index.clean_files(ix.storage, ix.indexname, toc.generation, toc.segments)
     folder = Path(ix.storage.folder)
     # Whoosh 2.7.5 TOC.write() writes `_<indexname>_<generation>.toc.<time>` then renames

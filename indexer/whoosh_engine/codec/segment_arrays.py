@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from whoosh.reading import IndexReader
 
+from ..internals import fixed_column_rows, reader_folder
+
 T = TypeVar("T")
 MAX_ENTRIES = 256  # arrays kept per process, least recently used dropped first
 
@@ -26,7 +28,7 @@ _lock = threading.Lock()
 
 def segment_key(reader: IndexReader) -> tuple[str, str]:
     """Names one segment for good: its index folder and its unique id."""
-    return reader._storage.folder, reader.segment().segment_id()
+    return reader_folder(reader), reader.segment().segment_id()
 
 
 def per_segment(reader: IndexReader, kind: str, compute: Callable[[IndexReader], T]) -> T:
@@ -51,5 +53,5 @@ def fixed_width_bytes(column: Any, documents: int, width: int, fill: int = 0) ->
     Whoosh writes values up to the last document that has one; the documents
     after it get `fill` bytes (the column's default).
     """
-    stored = column._dbfile.get(column._basepos, column._count * width)
-    return bytes(stored) + bytes([fill]) * (documents * width - len(stored))
+    stored = fixed_column_rows(column, width)
+    return stored + bytes([fill]) * (documents * width - len(stored))

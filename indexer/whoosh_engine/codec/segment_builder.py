@@ -27,6 +27,7 @@ from whoosh.formats import Existence
 from whoosh.index import TOC, FileIndex, clean_files
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from ..internals import read_toc
 from .analysis import NewsAnalyzer
 from .packed_format import PackedCharacters, pack
 from .schema import DayDATETIME
@@ -201,7 +202,7 @@ class SegmentBuilder:
 
 def commit_segments(ix: FileIndex, segments: list[Segment]) -> None:
     """Make `segments` the content of the (empty, unpublished) index `ix`: one TOC write."""
-    toc = ix._read_toc()
+    toc = read_toc(ix)
     generation = toc.generation + 1
     TOC(ix.schema, segments, generation).write(ix.storage, ix.indexname)
     clean_files(ix.storage, ix.indexname, generation, segments)

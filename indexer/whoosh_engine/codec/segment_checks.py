@@ -31,6 +31,13 @@ from whoosh.filedb.filetables import OrderedHashReader
 from whoosh.filedb.structfile import StructFile
 from whoosh.util.numeric import byte_to_length
 
+from ..internals import (
+    field_length_totals,
+    fixed_length,
+    key_position,
+    numeric_typecode,
+    wrapped_column,
+)
 from .integrity import BadLayout, damaged, missing, reading
 
 TAIL_TERMS = 64  # terms looked at, from the last, to find where the postings file must end
@@ -57,9 +64,8 @@ def check_segment(folder: Path, sizes: dict[str, int], segment: Segment, schema:
                 _check_rows(files, values, schema[name].column_type, last)
     if docs:
         files.need("._stored.col", nonempty=True)
-    # Whoosh 2.7.5 keeps each field's total length in the segment (`_fieldlengths`);
-    # a field with any length has a length column.
-    for name, total in getattr(segment, "_fieldlengths", {}).items():
+    # a field the segment records any length for has a length column
+    for name, total in field_length_totals(segment).items():
         if total:
             lengths = files.need(f"._{name}_len.col", nonempty=True)
             with reading(folder, f"the column file {lengths}"):
@@ -103,7 +109,7 @@ def _column_type(column: str, schema: Schema) -> columns.Column | None:
 
 def _check_column(path: Path, size: int, column: columns.Column, docs: int) -> None:
     while isinstance(column, columns.WrappedColumn):  # a pickle column over another
-        column = column._child  # Whoosh 2.7.5: the wrapped column is `_child`
+        column = wrapped_column(column)
     if isinstance(column, (columns.VarBytesColumn, columns.CompressedBytesColumn)):
         _check_varbytes(path, size, docs)
     elif isinstance(column, columns.FixedBytesColumn):
@@ -111,11 +117,11 @@ def _check_column(path: Path, size: int, column: columns.Column, docs: int) -> N
 
 
 def _row_width(column: columns.FixedBytesColumn) -> int:
-    # Whoosh 2.7.5: a NumericColumn's width is its struct typecode's (`_typecode`,
-    # native size, as its reader computes it); other fixed columns keep `_fixedlen`.
+    """A numeric column's rows are as wide as its typecode (native size, as its
+    reader computes it); other fixed columns say their width."""
     if isinstance(column, columns.NumericColumn):
-        return struct.calcsize(column._typecode)
-    return int(column._fixedlen)
+        return struct.calcsize(numeric_typecode(column))
+    return fixed_length(column)
 
 
 def _check_fixed(size: int, width: int, docs: int) -> None:
@@ -220,7 +226,7 @@ def _last_numbered(terms: OrderedHashReader, field_number: int, field: FieldType
     prefix = struct.pack("!H", field_number) + bytes([top])
     number, last = _first_key_after(terms, struct.pack("!H", field_number + 1)) - 1, None
     for _ in range(TAIL_TERMS):
-        found = terms.key_and_range_at(_key_position(terms, number)) if number >= 0 else None
+        found = terms.key_and_range_at(key_position(terms, number)) if number >= 0 else None
         if found is None or not found[0].startswith(prefix):
             break
         highest = W3TermInfo.from_bytes(terms.dbfile.get(found[1], found[2])).max_id()
@@ -235,7 +241,7 @@ def _first_key_after(terms: OrderedHashReader, key: bytes) -> int:
     low, high = 0, terms.indexlen
     while low < high:
         middle = (low + high) // 2
-        if terms.key_at(_key_position(terms, middle)) < key:
+        if terms.key_at(key_position(terms, middle)) < key:
             low = middle + 1
         else:
             high = middle
@@ -248,21 +254,15 @@ def _check_terms_layout(terms: OrderedHashReader, size: int) -> None:
     if terms.indexbase + terms.indexlen * terms.indexsize != size - 4:
         raise BadLayout("its index of terms does not end where the file ends")
     if terms.indexlen:
-        last = terms.key_and_range_at(_key_position(terms, terms.indexlen - 1))
+        last = terms.key_and_range_at(key_position(terms, terms.indexlen - 1))
         if last is None or last[1] + last[2] != terms.endofdata:
             raise BadLayout("its last term does not end where its hash tables begin")
-
-
-def _key_position(terms: OrderedHashReader, number: int) -> int:
-    # Whoosh 2.7.5: `_get_pos` reads one entry of the index of key positions.
-    position: int = terms._get_pos(terms.indexbase + number * terms.indexsize)
-    return position
 
 
 def _postings_end(terms: OrderedHashReader) -> int | None:
     """Where the last term stored in the postings file ends; None when none is."""
     for number in range(terms.indexlen - 1, max(-1, terms.indexlen - 1 - TAIL_TERMS), -1):
-        found = terms.key_and_range_at(_key_position(terms, number))
+        found = terms.key_and_range_at(key_position(terms, number))
         if found is None:
             raise BadLayout("a term points past the end of the terms")
         _, start, length = found

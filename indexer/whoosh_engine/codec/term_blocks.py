@@ -11,10 +11,13 @@ from __future__ import annotations
 import zlib
 from array import array
 from pickle import dumps
+from typing import TypeAlias
 
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3FieldWriter, W3PostingsWriter
 from whoosh.system import pack_int, pack_long, pack_ushort
 from whoosh.util.numeric import length_to_byte
+
+from ..internals import TERM_INFO_ROW
 
 # Whoosh compresses every postings block (zlib level 3): for a term with
 # few postings that costs more time than it saves bytes (a block of one
@@ -40,11 +43,12 @@ class Postings:
 def write_term(fieldwriter: W3FieldWriter, btext: bytes, postings: Postings,
                lengths: array[int]) -> None:
     """Write one term of the field being written, with its postings."""
-    if len(postings.docs) <= fieldwriter._postwriter._blocklimit:
-        _write_one_block_term(fieldwriter, btext, postings, lengths)
+    writer = fieldwriter._postwriter  # Whoosh 2.7.5 private: made by `start_field`
+    if len(postings.docs) <= writer._blocklimit:  # Whoosh 2.7.5 private: postings per block
+        _write_one_block_term(fieldwriter, writer, btext, postings, lengths)
         return
     fieldwriter.start_term(btext)
-    _write_postings(fieldwriter._postwriter, postings, lengths)
+    _write_postings(writer, postings, lengths)
     fieldwriter.finish_term()
 
 
@@ -53,16 +57,22 @@ def _write_postings(writer: W3PostingsWriter, postings: Postings, lengths: array
     each block is written by Whoosh's own `_write_block` (the last one by
     `finish_term`)."""
     data = bytes(postings.values)
-    count, limit = len(postings.docs), writer._blocklimit
+    count, limit = len(postings.docs), writer._blocklimit  # Whoosh 2.7.5 private: per block
+    # Whoosh 2.7.5 private: the zlib level `_write_block` compresses with
     writer._compression = COMPRESSION if count >= COMPRESS_FROM else 0
     for first in range(0, count, limit):
         if first:
-            writer._write_block()
+            writer._write_block()  # Whoosh 2.7.5 private: writes the buffer and empties it
         _fill_block(writer, postings, data, lengths, first, min(first + limit, count))
 
 
+Block: TypeAlias = "tuple[array[int], array[float], float, int | None, int]"
+"""A block's document numbers, weights, largest weight, smallest and largest
+non-zero field length (None and 0 when no document has a length)."""
+
+
 def _fill_block(writer: W3PostingsWriter, postings: Postings, data: bytes, lengths: array[int],
-                first: int, last: int) -> None:
+                first: int, last: int) -> Block:
     """Put postings `first` to `last` in the writer's block buffer: what
     `W3PostingsWriter.add_posting` does for one posting (append the id,
     weight and non-empty value, track the block's largest weight and its
@@ -73,17 +83,19 @@ def _fill_block(writer: W3PostingsWriter, postings: Postings, data: bytes, lengt
     known = len(lengths)
     doc_lengths = [length for length in (lengths[docnum] for docnum in ids if docnum < known)
                    if length]
-    writer._ids = ids
-    writer._weights = postings.weights[first:last]
-    writer._values = [data[start:end]
-                      for start, end in zip(starts, ends[first:last], strict=True) if end > start]
-    writer._maxweight = max(0, max(writer._weights))
-    writer._minlength = min(doc_lengths) if doc_lengths else None
-    writer._maxlength = max(doc_lengths) if doc_lengths else 0
+    weights = postings.weights[first:last]
+    values = [data[start:end]
+              for start, end in zip(starts, ends[first:last], strict=True) if end > start]
+    block = (ids, weights, max(0, max(weights)), min(doc_lengths) if doc_lengths else None,
+             max(doc_lengths) if doc_lengths else 0)
+    # Whoosh 2.7.5 private: W3PostingsWriter's block buffer, as `add_posting` leaves it
+    (writer._ids, writer._weights, writer._maxweight, writer._minlength, writer._maxlength,
+     writer._values) = (*block, values)
+    return block
 
 
-def _write_one_block_term(fieldwriter: W3FieldWriter, btext: bytes, postings: Postings,
-                          lengths: array[int]) -> None:
+def _write_one_block_term(fieldwriter: W3FieldWriter, writer: W3PostingsWriter, btext: bytes,
+                          postings: Postings, lengths: array[int]) -> None:
     """The bytes `start_term`, `add_posting` and `finish_term` of Whoosh's W3
     codec write for a term whose postings fill at most one block, written at
     once: most terms of a segment are in a handful of documents, and Whoosh's
@@ -95,26 +107,24 @@ def _write_one_block_term(fieldwriter: W3FieldWriter, btext: bytes, postings: Po
     pickled block info and the pickled (delta ids, weights, values); then the
     term's info row.
     """
-    writer = fieldwriter._postwriter
-    writer._format = fieldwriter._format
+    writer._format = fieldwriter._format  # Whoosh 2.7.5 private: what `_mini_values` reads
     count = len(postings.docs)
-    _fill_block(writer, postings, bytes(postings.values), lengths, 0, count)
+    docs, weights, max_weight, min_length, max_length = _fill_block(
+        writer, postings, bytes(postings.values), lengths, 0, count)
     compression = COMPRESSION if count >= COMPRESS_FROM else 0
+    # Whoosh 2.7.5 private: the block's encodings, as `_write_block` makes them
     data = dumps((writer._mini_ids(), writer._mini_weights(), writer._mini_values()), 2)
     if compression:
         data = zlib.compress(data, compression)
-    docs, min_length, max_length = writer._ids, writer._minlength, writer._maxlength
-    info = dumps((count, docs[-1], writer._maxweight, compression, length_to_byte(min_length),
+    info = dumps((count, docs[-1], max_weight, compression, length_to_byte(min_length),
                   length_to_byte(max_length)), 2)
     block = WHOOSH3_HEADER_MAGIC + pack_int(-(len(info) + len(data))) + info + data
-    postfile = fieldwriter._postfile
+    postfile = fieldwriter._postfile  # Whoosh 2.7.5 private: the segment's postings file
     offset = postfile.tell()
     postfile.write(block)
-    terminfo = _TERM_INFO.pack(False, sum(writer._weights), count,
-                               0 if min_length is None else length_to_byte(min_length),
-                               length_to_byte(max_length), writer._maxweight, docs[0], docs[-1])
+    terminfo = TERM_INFO_ROW.pack(False, sum(weights), count,
+                                  0 if min_length is None else length_to_byte(min_length),
+                                  length_to_byte(max_length), max_weight, docs[0], docs[-1])
+    # Whoosh 2.7.5 private: the terms index, keyed by the field's number and the term
     fieldwriter._tindex.add(pack_ushort(fieldwriter._fieldid) + btext,
                             terminfo + pack_long(offset) + pack_int(len(block)))
-
-
-_TERM_INFO = W3TermInfo._struct

@@ -23,6 +23,8 @@ from whoosh import matching
 from whoosh.query import Query
 from whoosh.util import make_binary_tree
 
+from ..internals import RewrappingMatcher
+
 
 class WordQuery(Query):
     """One analysed word (a term) searched in several fields with BM25F."""
@@ -135,7 +137,7 @@ def idf(documents: int, frequency: int) -> float:
     return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
 
 
-class BM25FMatcher(matching.WrappingMatcher):
+class BM25FMatcher(RewrappingMatcher):
     def __init__(self, child: matching.Matcher, norms: list[tuple[Any, ...]], reader: Any,
                  weight: float, k1: float, title: tuple[Any, ...] | None = None,
                  title_weight: float = 0.0) -> None:
@@ -147,14 +149,14 @@ class BM25FMatcher(matching.WrappingMatcher):
         self._title = title
         self._title_weight = title_weight
 
-    def _replacement(self, newchild: matching.Matcher) -> BM25FMatcher:
+    def rewrapped(self, newchild: matching.Matcher) -> BM25FMatcher:
         return BM25FMatcher(newchild, self._norms, self._reader, self._weight, self._k1,
                             self._title, self._title_weight)
 
     def copy(self) -> BM25FMatcher:
         # Copies share postings with the original: Whoosh copies matchers only to
         # inspect them, never to move both.
-        return self._replacement(self.child.copy())
+        return self.rewrapped(self.child.copy())
 
     def supports_block_quality(self) -> bool:
         return False

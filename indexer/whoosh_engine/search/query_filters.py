@@ -100,7 +100,7 @@ class Without(wq.AndNot):
     """`a ANDNOT b` (`-word`, NOT): the banned side matched without scoring.
 
     Whoosh 2.7.5's AndNotMatcher could keep a banned first document
-    (`mexico -cuba` found an article about both); `whoosh_fixes` mends it
+    (`mexico -cuba` found an article about both); `internals` mends it
     for every AndNot.
     """
 

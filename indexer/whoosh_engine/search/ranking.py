@@ -19,6 +19,8 @@ from whoosh import matching, query, scoring
 from whoosh.qparser import syntax
 from whoosh.util import make_binary_tree
 
+from ..internals import RewrappingMatcher
+
 # Words with which people phrase an information request ("are there any papers
 # available on…", "what is known regarding…"); in a question they say nothing
 # about the topic. Removed from sentence queries only, never from the index.
@@ -60,7 +62,7 @@ class Ranking:
 DEFAULT_RANKING = Ranking()
 
 
-class CoordinationMatcher(matching.WrappingMatcher):
+class CoordinationMatcher(RewrappingMatcher):
     """Adds `bonus` per query word (sub-matcher) present in the current document."""
 
     def __init__(self, child: matching.Matcher, words: list[matching.Matcher],
@@ -69,7 +71,7 @@ class CoordinationMatcher(matching.WrappingMatcher):
         self._words = words
         self._bonus = bonus
 
-    def _replacement(self, newchild: matching.Matcher) -> CoordinationMatcher:
+    def rewrapped(self, newchild: matching.Matcher) -> CoordinationMatcher:
         return CoordinationMatcher(newchild, self._words, self._bonus)
 
     def copy(self) -> CoordinationMatcher:
@@ -116,7 +118,7 @@ class CoordinatedOr(query.Or):
             norm.bonus = self.bonus
         return norm
 
-    def matcher(self, searcher, context=None):  # type: ignore[no-untyped-def]
+    def matcher(self, searcher: Any, context: Any = None) -> matching.Matcher:
         words = [q.matcher(searcher, context) for q in self.subqueries]
         words = [m for m in words if m.is_active()]
         if not words:

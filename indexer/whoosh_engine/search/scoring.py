@@ -24,7 +24,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher, Matcher
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Results, Searcher
@@ -32,6 +32,7 @@ from whoosh.util import make_binary_tree
 from whoosh.util.numeric import byte_to_length
 
 from ..codec.segment_arrays import fixed_width_bytes, per_segment, segment_key
+from ..internals import leaf_blocks, length_column, set_total
 from .bm25f import WordPlan, WordQuery
 from .ranking import CoordinatedOr
 
@@ -83,7 +84,7 @@ def top_results(searcher: Searcher, q: wq.Query, limit: int,
     top_n = list(zip(all_scores[top].tolist(), all_ids[top].tolist(), strict=True))
     results = ArrayResults(searcher, q, top_n,
                            runtime=time.perf_counter() - started)
-    results._total = len(all_ids)
+    set_total(results, len(all_ids))
     results.matched = all_ids
     _record_matched_terms(results, searcher, matched, all_ids[top])
     return results
@@ -175,7 +176,7 @@ def _deleted_mask(reader: IndexReader, size: int) -> np.ndarray:
 
 def _read_lengths(reader: IndexReader, field: str) -> np.ndarray:
     size = reader.doc_count_all()
-    column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    column = length_column(reader, field)
     if column is None:
         return np.zeros(size)
     raw = np.frombuffer(fixed_width_bytes(column, size, 1), dtype=np.uint8)
@@ -205,12 +206,9 @@ def _postings(reader: IndexReader, field: str, text: str, deleted: np.ndarray | 
 def _read_all(matcher: Matcher) -> Postings:
     if isinstance(matcher, W3LeafMatcher):
         id_blocks, freq_blocks = [], []
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            id_blocks.append(np.asarray(matcher._ids, dtype=np.int32))
-            freq_blocks.append(np.asarray(matcher._weights, dtype=np.float32))
-            matcher._next_block()
+        for block_ids, block_weights in leaf_blocks(matcher):
+            id_blocks.append(np.asarray(block_ids, dtype=np.int32))
+            freq_blocks.append(np.asarray(block_weights, dtype=np.float32))
         if not id_blocks:  # a term whose postings all went to another segment
             return _NO_POSTINGS
         return np.concatenate(id_blocks), np.concatenate(freq_blocks)

@@ -13,7 +13,7 @@ chooses the passage in the stored text's own offsets).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 from whoosh.analysis import Token
@@ -21,6 +21,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.highlight import Formatter, Fragment, Highlighter, PinpointFragmenter
 from whoosh.matching import FilterMatcher, Matcher
 from whoosh.searching import Hit as WhooshHit
+from whoosh.searching import Results
 
 from indexer.records import Snippet
 from indexer.snippets_text import (  # noqa: F401
@@ -32,6 +33,8 @@ from indexer.snippets_text import (  # noqa: F401
     paragraph_breaks,
     passage_around,
 )
+
+from ..internals import Offsets, OffsetsLoadingHighlighter, leaf_skip_to
 
 SNIPPET_SCAN_CHARS = 2**15  # where passages are looked for: Whoosh's own default charlimit
 # Where a passage may come from, best first: the body, else what matched.
@@ -128,7 +131,7 @@ def _split_by_paragraph(text: str, fragment: Fragment, tokens: list[Token]
         yield PassageFragment(text, matches, start, end, tokens)
 
 
-class OffsetsHighlighter(Highlighter):
+class OffsetsHighlighter(OffsetsLoadingHighlighter):
     """Whoosh's pinpoint highlighter, reading character offsets segment by segment.
 
     Whoosh loads them through the searcher, which sets up a scorer for every
@@ -141,11 +144,8 @@ class OffsetsHighlighter(Highlighter):
         super().__init__(**options)
         self.docnums = None if docnums is None else frozenset(docnums)
 
-    # Whoosh 2.7.5's highlight_hit calls self._load_chars(results, fieldname,
-    # words, to_bytes) once per results and field, then reads
-    # results._char_cache[fieldname][docnum] for the hit it highlights.
-    def _load_chars(self, results, fieldname, texts, to_bytes):  # type: ignore[no-untyped-def]
-        cache = results._char_cache[fieldname] = {}
+    def load_offsets(self, cache: Offsets, results: Results, fieldname: str,
+                     texts: Collection[str], to_bytes: Callable[[str], bytes]) -> None:
         docnums = sorted(docnum for _, docnum in results.top_n
                          if self.docnums is None or docnum in self.docnums)
         for docnum in docnums:
@@ -167,16 +167,12 @@ class OffsetsHighlighter(Highlighter):
 
 
 def _move_to(postings: Matcher, docnum: int) -> None:
-    """`postings.skip_to(docnum)`, with a binary search inside the block where
-    Whoosh steps one posting at a time."""
-    if not isinstance(postings, W3LeafMatcher):
+    """`postings.skip_to(docnum)`; a segment's own postings are searched inside a
+    block (`leaf_skip_to`), where Whoosh steps one posting at a time."""
+    if isinstance(postings, W3LeafMatcher):
+        leaf_skip_to(postings, docnum)
+    else:
         postings.skip_to(docnum)
-        return
-    if docnum > postings.block_max_id():
-        postings._skip_to_block(lambda: docnum > postings.block_max_id())
-    if postings._ids is None:
-        postings._read_ids()
-    postings._i = bisect_left(postings._ids, docnum, postings._i)
 
 
 def highlighter(docnums: Collection[int] | None = None) -> Highlighter:

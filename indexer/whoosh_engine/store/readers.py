@@ -28,6 +28,7 @@ from ..codec.integrity import (
 )
 from ..codec.integrity import reading as reading_file
 from ..codec.segment_checks import check_segment
+from ..internals import column_files_segment, open_column_file, read_toc
 from ..search.ranking import DEFAULT_RANKING, Ranking
 from .generations import lease_index
 
@@ -60,7 +61,7 @@ def _open_checked(ix: FileIndex, folder: Path, ranking: Ranking) -> Searcher:
     """What Whoosh 2.7.5's `FileIndex.reader` does (read the newest table of contents,
     open a reader per segment), each file checked before Whoosh reads it."""
     with closing_on_failure(ix.storage):  # Whoosh leaves files open when it fails
-        toc = _read_toc(ix, folder)
+        toc = _newest_toc(ix, folder)
         sizes = file_sizes(folder)
         readers: list[IndexReader] = []
         for segment in toc.segments:
@@ -79,10 +80,10 @@ def _combined(toc: TOC, readers: list[IndexReader]) -> IndexReader:
     return MultiReader(readers, generation=toc.generation)
 
 
-def _read_toc(ix: FileIndex, folder: Path) -> TOC:
+def _newest_toc(ix: FileIndex, folder: Path) -> TOC:
     try:
         with reading_file(folder, f"its table of contents {checked_toc(folder)}"):
-            return ix._read_toc()  # Whoosh 2.7.5: the newest TOC, as `reader()` reads it
+            return read_toc(ix)
     except EmptyIndexError:  # a commit swapping tables of contents as we listed them
         raise missing(latest_toc(folder)) from None
 
@@ -93,17 +94,14 @@ def _segment_reader(ix: FileIndex, folder: Path, toc: TOC, segment: Segment) -> 
 
 
 def _open_column_files(reader: IndexReader, sizes: dict[str, int]) -> None:
-    # Whoosh 2.7.5's per-document reader keeps opened column files in
-    # `_colfiles` and opens them lazily through `_get_column_file`.
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is None or not hasattr(perdoc, "_get_column_file"):
+    """Open now every column file of the segment that `reader` would open on first use."""
+    segment = column_files_segment(reader)
+    if segment is None:
         return
-    prefix = perdoc._segment.segment_id() + "."
+    prefix = segment.segment_id() + "."
     for filename in sizes:
         if filename.startswith(prefix) and filename.endswith(".col"):
-            column = filename[len(prefix):-len(".col")]
-            if column not in perdoc._colfiles:
-                perdoc._colfiles[column] = perdoc._get_column_file(column)
+            open_column_file(reader, filename[len(prefix):-len(".col")])
 
 
 @contextmanager
