@@ -122,3 +122,14 @@ def test_records_import_only_the_standard_library():
 def test_indexer_never_imports_the_web_app():
     offenders = {name: reaching(name, "searchweb") for name in MODULES if within(name, "indexer")}
     assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_every_folder_of_modules_is_a_package_that_installs():
+    """A folder without __init__.py imports from a checkout (a namespace package) but
+    is left out by `pip install .` (setuptools finds packages by their __init__.py)."""
+    from setuptools import find_packages
+
+    found = set(find_packages(ROOT, include=["indexer*", "searchweb*"]))
+    folders = {".".join(path.parent.relative_to(ROOT).parts)
+               for top in ("indexer", "searchweb") for path in (ROOT / top).rglob("*.py")}
+    assert folders <= found
