@@ -10,8 +10,9 @@ import pytest
 
 from indexer import Config
 from indexer.cli import cli
+from indexer.minhash import SAME_STORY, signature, similarity
 from indexer.whoosh_engine import search, sync
-from indexer.whoosh_engine.search.duplicates import SAME_STORY, copies_of, signature, similarity
+from indexer.whoosh_engine.search.duplicates import copies_of
 from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.cli import cli
+from indexer.query_text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
 from indexer.whoosh_engine import open_index, open_searcher, search
-from indexer.whoosh_engine.search.query import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
 
 SYNTAX = ['"', "(", ")", "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "-", "+", "*", "a*", "*a*",
           "g*d*w*r*", "?", "~", "harbour~", "harbour~999999", "^", "^-1", "harbour^1e308", ":",
@@ -50,9 +50,11 @@ def searcher(web_config):
 @given(text=st.one_of(queries, huge), plain=st.booleans(),
        sort=st.sampled_from(["relevance", "newest", "oldest"]))
 def test_query_layer_always_answers(searcher, text, plain, sort):
-    results = search(searcher, text, sort=sort, plain=plain)
-    assert results.total >= 0
-    json.dumps(results.to_json())
+    results = search(searcher, text, sort=sort, plain=plain)  # answered, not raised
+    assert len(results.hits) <= results.per_page and results.total >= len(results.hits)
+    assert all(searcher.document_number(id=hit.id) is not None for hit in results.hits)
+    answer = results.to_json()
+    assert json.loads(json.dumps(answer)) == answer
     if len(text.split()) > MAX_QUERY_WORDS or len(text.strip()) > MAX_QUERY_LENGTH:
         assert results.notice and "Only the first" in results.notice
 

@@ -14,19 +14,11 @@ import numpy as np
 import pytest
 
 from indexer import Config, InvalidSetting
+from indexer.minhash import BANDS, BUCKET_CHECKS, HASHES, MAX_COPIES, SAME_STORY, collapse
 from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search import suggest as spelling
 from indexer.whoosh_engine.search.documents import MARK_CHARS, article_at
-from indexer.whoosh_engine.search.duplicates import (
-    BANDS,
-    BUCKET_CHECKS,
-    HASHES,
-    MAX_COPIES,
-    SAME_STORY,
-    collapse,
-    copies_of,
-    signatures_of,
-)
+from indexer.whoosh_engine.search.duplicates import copies_of, signatures_of
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.scoring import top_results
 from indexer.whoosh_engine.search.searching import (

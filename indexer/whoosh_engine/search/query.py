@@ -4,12 +4,13 @@ Free words (ranked, all-words first), "quoted phrases", AND / OR / NOT, -word,
 words in one part (title:, headline:, standfirst:, body:), and filters that
 keep the articles they name (section:, source:, year:, month:, date:2013,
 date:[2013-01 to 2013-06]; see `query_filters`). Anything that does not parse
-as written runs as plain words, with a notice saying so, never an error.
+as written runs as plain words, with a notice saying so, never an error. The
+checks on the text itself (its length, its syntax problems) are engine-free
+(`indexer.query_text`).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +30,19 @@ from whoosh.qparser import (
     syntax,
 )
 
-from indexer.articles import clean_text
+from indexer.query_text import (  # noqa: F401 - the limits and checks re-exported
+    MAX_QUERY_LENGTH,
+    MAX_QUERY_WORDS,
+    OPERATOR_WORDS,
+    UNSUPPORTED_NOTICE,
+    apart_at_hyphens,
+    bounded,
+    joined,
+    quoted_pieces,
+    syntax_problem,
+    unsupported,
+    without_words,
+)
 
 from ..codec.analysis import _TOKEN
 from ..codec.schema import TEXT_FIELDS
@@ -38,14 +51,7 @@ from .proximity import PairQuery
 from .query_filters import DATE_ALIASES, Restrict, SourceFilter, Without, is_filter, typed_problem
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 
-MAX_QUERY_LENGTH = 1000  # characters searched; the rest is left out, with a notice
-MAX_QUERY_WORDS = 64  # likewise for words (a long paste is not a query)
-_QUOTED = re.compile(r'"([^"]*)"')
-_HYPHENS = re.compile(r"[\-‐]")
-_UNSUPPORTED = re.compile(r"[*~]")
-UNSUPPORTED_NOTICE = ("Wildcards (*) and fuzzy matching (~) are not supported: "
-                      "the words were searched without them.")
-_OPERATOR_WORDS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+_OPERATOR_WORDS = OPERATOR_WORDS  # the name `indexer.suggest_words` imports
 _FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published", *DATE_ALIASES]}
 
 
@@ -94,7 +100,7 @@ class WordsPlusMinusPlugin(PlusMinusPlugin):
     def __init__(self) -> None:
         super().__init__(plusexpr=r"(?:(?<=\s)|^)\+(?=\S)", minusexpr=r"(?:(?<=\s)|^)-(?=\S)")
 
-    def do_plusminus(self, parser, group):  # type: ignore[no-untyped-def]
+    def do_plusminus(self, parser: QueryParser, group: syntax.GroupNode) -> syntax.GroupNode:
         required, banned = syntax.AndGroup(), syntax.OrGroup()
         optional = syntax.AndGroup() if isinstance(group, syntax.AndGroup) else parser.group()
         target = optional
@@ -139,53 +145,24 @@ def _is_word_over_fields(q: wq.Or) -> bool:
 def parse(parser: NewsQueryParser, text: str) -> ParsedQuery:
     """The query as written when it parses cleanly, else its plain words."""
     text, cut = bounded(text)
-    unsupported = UNSUPPORTED_NOTICE if _UNSUPPORTED.search(text) else None
+    left_out = unsupported(text)
     problem = typed_problem(text) or syntax_problem(text)
     if problem is None:
         parsed, problem = _strict_parse(parser, text)
         if parsed is not None:
-            return ParsedQuery(text, shape(parsed), _joined(cut, unsupported))
+            return ParsedQuery(text, shape(parsed), joined(cut, left_out))
     plain = plain_words(text)
-    notice = _joined(cut, unsupported, f"Searched for the plain words {plain!r}: {problem}.")
+    notice = joined(cut, left_out, f"Searched for the plain words {plain!r}: {problem}.")
     return ParsedQuery(text, parser.parse(plain) if plain else wq.NullQuery, notice)
-
-
-def bounded(text: str) -> tuple[str, str | None]:
-    """The query cut to what is searched (so every search ends in bounded time),
-    and a notice saying what was left out."""
-    text = clean_text(text)
-    if len(text) > MAX_QUERY_LENGTH:
-        text = text[:MAX_QUERY_LENGTH].rsplit(" ", 1)[0] if " " in text[:MAX_QUERY_LENGTH] \
-            else text[:MAX_QUERY_LENGTH]
-        return _bounded_words(text, f"Only the first {MAX_QUERY_LENGTH:,} characters "
-                                    "were searched.")
-    return _bounded_words(text, None)
-
-
-def _bounded_words(text: str, notice: str | None) -> tuple[str, str | None]:
-    words = text.split()
-    if len(words) <= MAX_QUERY_WORDS:
-        return text, notice
-    cut = f"Only the first {MAX_QUERY_WORDS} words were searched."
-    return " ".join(words[:MAX_QUERY_WORDS]), cut
-
-
-def _joined(*notices: str | None) -> str | None:
-    return " ".join(notice for notice in notices if notice) or None
 
 
 def parse_plain(parser: NewsQueryParser, text: str) -> ParsedQuery:
     """Bag-of-words for sentences used as queries: every word ranked, no operators,
     but "quoted phrases" (when the quotes pair up) still searched as phrases."""
     text, cut = bounded(text)
-    pieces = _QUOTED.split(text)
-    if len(pieces) % 2 == 0:  # an unpaired quote: no phrases at all
-        pieces = ["".join(pieces)]
-    # Outside quotes a hyphenated word is its words: "three-dimensional" must not
-    # demand the phrase (docs/ranking.md, experiment 3).
-    words = [plain_words(piece) if number % 2 else _HYPHENS.sub(" ", plain_words(piece))
-             for number, piece in enumerate(pieces)]
-    words = [piece if number % 2 else _without(piece, parser.ranking.request_words)
+    words = [plain_words(piece) if number % 2 else apart_at_hyphens(plain_words(piece))
+             for number, piece in enumerate(quoted_pieces(text))]
+    words = [piece if number % 2 else without_words(piece, parser.ranking.request_words)
              for number, piece in enumerate(words)]
     plain = " ".join(f'"{piece}"' if number % 2 and piece else piece
                      for number, piece in enumerate(words) if piece)
@@ -200,10 +177,6 @@ def _word_text(q: wq.Query) -> str | None:
     if isinstance(q, wq.Or) and _is_word_over_fields(q):
         return q.subqueries[0].text
     return None
-
-
-def _without(text: str, unwanted: frozenset[str]) -> str:
-    return " ".join(word for word in text.split() if word.lower() not in unwanted)
 
 
 def with_proximity(q: wq.Query, ranking: Ranking) -> wq.Query:
@@ -223,26 +196,7 @@ def with_proximity(q: wq.Query, ranking: Ranking) -> wq.Query:
 def plain_words(text: str) -> str:
     """The words of `text` with every piece of query syntax removed."""
     words = (match.group() for match in _TOKEN.finditer(text))
-    return " ".join(word.lower() if word in _OPERATOR_WORDS else word for word in words)
-
-
-def syntax_problem(text: str) -> str | None:
-    """Why `text` cannot be taken as written, checked before Whoosh guesses."""
-    if text.count('"') % 2:
-        return "a quote is not closed"
-    depth = 0
-    for char in text:
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if depth < 0:
-            return "a closing parenthesis has no opening one"
-    if depth:
-        return "a parenthesis is not closed"
-    if re.search(r"(^|\s)(AND|OR|NOT|ANDNOT|ANDMAYBE)\s*$", text) or \
-            re.match(r"^\s*(AND|OR|ANDNOT|ANDMAYBE)(\s|$)", text):
-        return "an operator is missing a word"
-    if re.search(r"\b\w+:(\s|$)", text):
-        return "a field name is not followed by a value"
-    return None
+    return " ".join(word.lower() if word in OPERATOR_WORDS else word for word in words)
 
 
 def shape(q: wq.Query) -> wq.Query:
