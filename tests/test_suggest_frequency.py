@@ -7,7 +7,6 @@ import pytest
 
 from indexer import Config
 from indexer.suggest_scoring import typo_cost
-from indexer.suggest_words import in_typed_case, query_words
 from indexer.whoosh_engine import open_index, open_searcher, search, sync
 from indexer.whoosh_engine.codec.analysis import news_analyzer
 from indexer.whoosh_engine.search.suggest import (
@@ -16,6 +15,7 @@ from indexer.whoosh_engine.search.suggest import (
     finds_something,
     suggest,
 )
+from indexer.whoosh_engine.search.suggest_words import in_typed_case, query_words
 
 from .helpers import CORPORA, indexed_jsonl, needs_shared
 

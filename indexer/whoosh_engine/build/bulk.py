@@ -15,9 +15,10 @@ import os
 import queue
 import signal
 import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.process import BaseProcess
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from whoosh.codec.base import Segment
 from whoosh.index import FileIndex

@@ -1,1 +1,1 @@
-"""Answering: queries, BM25F and the array scorer, snippets, facets, copies, similar, suggestions."""
+"""Answering: queries, BM25F, the array scorer, snippets, facets, copies, similar, suggestions."""

@@ -14,6 +14,7 @@ from indexer.budget import NO_DEADLINE, Deadline, Memo  # noqa: F401 - re-export
 from indexer.engine import REQUEST_SECONDS  # noqa: F401 - re-exported
 
 from ..codec.segment_arrays import segment_key
+from ..internals import has_segment_storage
 
 
 def commit_identity(searcher: Searcher) -> tuple[Hashable, ...]:
@@ -22,5 +23,5 @@ def commit_identity(searcher: Searcher) -> tuple[Hashable, ...]:
     indexes, two generations of one index or two commits never share an entry."""
     reader = searcher.reader()
     segments = tuple(segment_key(leaf) for leaf, _ in reader.leaf_readers()
-                     if hasattr(leaf, "_storage") and leaf.segment() is not None)
+                     if has_segment_storage(leaf) and leaf.segment() is not None)
     return reader.generation(), segments

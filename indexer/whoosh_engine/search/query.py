@@ -51,7 +51,6 @@ from .proximity import PairQuery
 from .query_filters import DATE_ALIASES, Restrict, SourceFilter, Without, is_filter, typed_problem
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking, coordinated_group
 
-_OPERATOR_WORDS = OPERATOR_WORDS  # the name `indexer.suggest_words` imports
 _FIELD_ALIASES = {"title": ["headline"], "body": ["text"], "date": ["published", *DATE_ALIASES]}
 
 

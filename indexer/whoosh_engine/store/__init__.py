@@ -1,1 +1,1 @@
-"""The index folder: generations, leases, recorded settings, checked readers, searchers per thread."""
+"""The index folder: generations, leases, recorded settings, checked readers, searchers."""

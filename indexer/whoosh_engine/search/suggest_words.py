@@ -14,8 +14,9 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from .whoosh_engine.codec.analysis import _TOKEN
-from .whoosh_engine.search.query import _OPERATOR_WORDS
+from indexer.query_text import OPERATOR_WORDS
+
+from ..codec.analysis import _TOKEN
 
 DEFAULT_FIELDS = ("title", "body")  # where a word typed without a field is looked up
 # Fields (and their aliases) whose words may be corrected, and where they are looked up.
@@ -59,7 +60,7 @@ def query_words(text: str, field_names: Collection[str] = ()) -> Iterator[QueryW
             index += 1
             continue
         if word is not None:
-            if word.group() not in _OPERATOR_WORDS and word.lastgroup != "number":
+            if word.group() not in OPERATOR_WORDS and word.lastgroup != "number":
                 yield QueryWord(word.start(), word.end(), word.group(), fields)
             index, pending = word.end(), None
             continue
