@@ -1,5 +1,8 @@
 """The `seedsearch` command: index a folder of articles and search it.
 
+Each command opens the engine the settings name (`open_engine`) and calls its
+verbs, so it works the same over any engine, and closes it when done.
+
 Results go to stdout; progress, warnings and notices to stderr. Library errors
 become `click.ClickException`s that say what to run next. Every piece of text
 that comes from the corpus or the command line is passed through
@@ -22,14 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from whoosh.searching import Searcher
 
-from .config import SETTINGS_BY_NAME, Config, load_config
+from . import MAX_PAGE, MAX_PER_PAGE, MAX_RESULTS, SORTS, Config, Engine, Filters, SyncReport
+from .config import SETTINGS_BY_NAME, load_config
+from .engine import LOCK_TIMEOUT, SearchRequest, SyncListener
+from .engines import open_engine
 from .errors import SeedsearchError
 from .evaluation import DEFAULT_METRICS, evaluate, write_trec_run
 from .hints import commands_named
 from .progress import ProgressReporter
-from .records import Filters
 from .terminal import (
     AsciiFloat,
     AsciiInt,
@@ -40,47 +44,63 @@ from .terminal import (
     safe,
 )
 from .watch import follow
-from .whoosh_engine.build.sync import SyncReport, sync
-from .whoosh_engine.search.searching import (
-    MAX_PAGE,
-    MAX_PER_PAGE,
-    MAX_RESULTS,
-    SORTS,
-    reading,
-    search,
-)
-from .whoosh_engine.search.similar import similar
-from .whoosh_engine.store.generations import LOCK_TIMEOUT
-from .whoosh_engine.store.index_settings import recorded_config
-from .whoosh_engine.store.info import index_info
 
 MAX_LOCK_TIMEOUT = 24 * 3600.0  # a day; `inf` and `nan` used to mean "wait forever"
 NOTHING_FOUND = 1  # the exit status of a search that matched nothing, as grep's
+SETTING_OPTIONS = ("corpus", "index", "language", "engine")  # in the order --help lists them
 
 
 def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--corpus, --index and --language on a command, each also read from its env var.
+    """--corpus, --index, --language and --engine on a command, each also read from
+    its env var; the command gets `config`, the settings in use.
 
     Not given (None), the corpus and language are the index's own (what it records),
     else the defaults; hints in errors name the commands for these settings."""
-    for name in ("language", "index", "corpus"):
+
+    @wraps(command)
+    def with_config(**kwargs: Any) -> Any:
+        with _engine_for(_given_settings(kwargs)) as engine:
+            return command(config=engine.config, **kwargs)
+
+    return _with_setting_options(with_config)
+
+
+def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The settings options, as `settings_options`; the command gets `engine`, the
+    engine they name over their index, closed when the command ends."""
+
+    @wraps(command)
+    def with_engine(**kwargs: Any) -> Any:
+        with _engine_for(_given_settings(kwargs)) as engine:
+            return command(engine=engine, **kwargs)
+
+    return _with_setting_options(with_engine)
+
+
+def _with_setting_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for name in reversed(SETTING_OPTIONS):  # each option added goes above the last
         setting = SETTINGS_BY_NAME[name]
         shown = f"the index's, else {setting.default}" if setting.recorded else setting.default
         command = click.option(
-            f"--{name}", setting.name, envvar=setting.envvar, default=None,
+            f"--{name}", f"{name}_setting", envvar=setting.envvar, default=None,
             show_default=shown, show_envvar=True, help=setting.help,
         )(command)
+    return command
 
-    @wraps(command)
-    def with_config(corpus: str | None, index: str | None, language: str | None,
-                    **kwargs: Any) -> Any:
-        with library_errors():
-            config = load_config({"corpus": corpus, "index": index, "language": language})
-            config = recorded_config(config)
-            with commands_named(config):
-                return command(config=config, **kwargs)
 
-    return with_config
+def _given_settings(kwargs: dict[str, Any]) -> dict[str, str | None]:
+    """The settings options' values, taken out of the command's own arguments."""
+    return {name: kwargs.pop(f"{name}_setting") for name in SETTING_OPTIONS}
+
+
+@contextmanager
+def _engine_for(settings: dict[str, str | None]) -> Iterator[Engine]:
+    """The engine the settings name (which reads the index's own corpus and language
+    for those not given); library errors become click's, their hints naming these
+    settings."""
+    with library_errors(), open_engine(load_config(settings)) as engine, \
+            commands_named(engine.config):
+        yield engine
 
 
 @contextmanager
@@ -143,7 +163,7 @@ def cli() -> None:
 
 
 @cli.command("index")
-@settings_options
+@engine_options
 @click.option("--rebuild", is_flag=True, help="Build a fresh index instead of updating it.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress or warnings: the summary, and any source not read to its end.")
@@ -155,7 +175,7 @@ def cli() -> None:
 @click.option("--procs", default=None, type=AsciiInt(1, 64),
               help="Processes building a new index [default: one per core; one for "
                    "fewer than 2,000 articles]. Updates use one.")
-def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
+def index_command(engine: Engine, rebuild: bool, quiet: bool, verbose: bool,
                   lock_timeout: float, procs: int | None) -> None:
     """Build the index, or bring it in step with the corpus.
 
@@ -165,10 +185,11 @@ def index_command(config: Config, rebuild: bool, quiet: bool, verbose: bool,
     """
     with ProgressReporter(sys.stderr, enabled=not quiet, verbose=verbose) as reporter:
         warnings = Warnings(quiet, echo=reporter.line)
-        report = sync(config, rebuild=rebuild, warn=warnings,
-                      progress=reporter.progress if not quiet else None,
-                      stage=reporter.stage, lock_timeout=lock_timeout, procs=procs)
-    warnings.report(_summary(config, report), report.incomplete)
+        listener = SyncListener(warn=warnings, progress=None if quiet else reporter.progress,
+                                stage=reporter.stage)
+        report = engine.sync(rebuild=rebuild, listener=listener, lock_timeout=lock_timeout,
+                             procs=procs)
+    warnings.report(_summary(engine.config, report), report.incomplete)
     if report.incomplete:  # an exit status of 0 would tell scripts all was indexed
         raise click.ClickException(
             "Could not read every source; their articles were kept as they were.\n"
@@ -241,7 +262,7 @@ def _summary(config: Config, report: SyncReport) -> str:
 
 
 @cli.command("search")
-@settings_options
+@engine_options
 @click.argument("words", nargs=-1, required=True)
 @click.option("--limit", "-n", default=10, show_default=True, type=AsciiInt(1, MAX_PER_PAGE),
               help=f"Results per page; --page × --limit may not pass {MAX_RESULTS:,}.")
@@ -258,7 +279,7 @@ def _summary(config: Config, report: SyncReport) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--no-color", is_flag=True,
               help="No colour or bold, even on a terminal (also NO_COLOR).")
-def search_command(config: Config, words: tuple[str, ...], limit: int, page: int, sort: str,
+def search_command(engine: Engine, words: tuple[str, ...], limit: int, page: int, sort: str,
                    section: str | None, year: int | None, month: str | None,
                    source: str | None, timeline: bool, as_json: bool, no_color: bool) -> None:
     """Search the index: words, "phrases", AND/OR/NOT, -word, title:, section:, date:.
@@ -268,9 +289,8 @@ def search_command(config: Config, words: tuple[str, ...], limit: int, page: int
     """
     text = " ".join(words)
     filters = Filters(section=section, year=year, month=month, source=source)
-    with reading(config) as searcher:
-        results = search(searcher, text, page=page, per_page=limit, sort=sort,
-                         language=config.language, filters=filters)
+    results = engine.search(SearchRequest(text, page=page, per_page=limit, sort=sort,
+                                          filters=filters))
     if results.notice:  # also when a deadline cut the search short (results.partial)
         click.echo(f"note: {safe(results.notice)}", err=True)
     if as_json:
@@ -294,19 +314,17 @@ def _color(no_color: bool) -> bool | None:
 
 
 @cli.command("similar")
-@settings_options
+@engine_options
 @click.argument("doc_id", metavar="ID")
 @click.option("--limit", "-n", default=10, show_default=True, type=AsciiInt(1, MAX_PER_PAGE),
               help="How many articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option("--no-color", is_flag=True,
               help="No colour or bold, even on a terminal (also NO_COLOR).")
-def similar_command(config: Config, doc_id: str, limit: int, as_json: bool,
+def similar_command(engine: Engine, doc_id: str, limit: int, as_json: bool,
                     no_color: bool) -> None:
     """Articles like the one with this ID (more like this), the article itself left out."""
-    with reading(config) as searcher:
-        results = similar(searcher, doc_id, per_page=limit)
-        title = _title(searcher, doc_id)
+    results = engine.similar(doc_id, per_page=limit)
     if results is None:
         raise click.ClickException(f"There is no article with the id {doc_id!r}. "
                                    "Find ids with: seedsearch search WORDS")
@@ -315,15 +333,16 @@ def similar_command(config: Config, doc_id: str, limit: int, as_json: bool,
     if as_json:
         click.echo(json_text(results.to_json()))
     else:
+        title = _title(engine, doc_id)
         subject = f"like {safe(repr(title), one_line=True)} ({safe(doc_id, one_line=True)})" \
             if title else f"like {safe(doc_id, one_line=True)}"
         click.echo(format_results(results, subject, noun="article"), color=_color(no_color))
 
 
-def _title(searcher: Searcher, doc_id: str) -> str | None:
+def _title(engine: Engine, doc_id: str) -> str | None:
     """The article's title, for saying what the similar articles are like."""
-    stored = searcher.document(id=doc_id)
-    return stored.get("title") if stored else None
+    article = engine.article(doc_id)
+    return article.title.plain() if article else None
 
 
 def _month(value: str | None) -> str | None:
@@ -333,11 +352,11 @@ def _month(value: str | None) -> str | None:
 
 
 @cli.command("info")
-@settings_options
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the facts as one JSON object.")
-def info_command(config: Config, as_json: bool) -> None:
+def info_command(engine: Engine, as_json: bool) -> None:
     """Show what the index holds."""
-    info = index_info(config)
+    info = engine.info()
     if as_json:
         click.echo(json_text(info.to_json()))
         return

@@ -2,7 +2,8 @@
 
 `seedsearch eval` builds (or reuses) the index of a collection, runs every
 query as a sentence (bag of words, no syntax), and scores the run with
-`ir-measures`, so figures are comparable with published ones.
+`ir-measures`, so figures are comparable with published ones. It ranks through
+the engine (`Engine.rank`), so any engine is measured the same way.
 """
 
 from __future__ import annotations
@@ -12,20 +13,16 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import ir_measures
-from whoosh.searching import Searcher
 
-from .config import Config
+from . import Config, Engine, open_engine
 from .engine import RUN_DEPTH
 from .errors import SeedsearchError
-from .whoosh_engine.build.sync import sync
-from .whoosh_engine.search.query import build_parser, parse_plain
-from .whoosh_engine.search.ranking import DEFAULT_RANKING, Ranking
-from .whoosh_engine.search.searching import reading
 
 DEFAULT_METRICS = ("nDCG@10", "AP@100", "R@100", "RR@10")
 
@@ -92,33 +89,39 @@ def _is_grade(text: str) -> bool:
     return re.fullmatch(r"-?[0-9]{1,6}", text) is not None
 
 
-def rank(searcher: Searcher, queries: dict[str, str], depth: int = RUN_DEPTH,
-         ranking: Ranking = DEFAULT_RANKING) -> Iterator[tuple[str, list[tuple[str, float]]]]:
+def rank(engine: Engine, queries: dict[str, str],
+         depth: int = RUN_DEPTH) -> Iterator[tuple[str, list[tuple[str, float]]]]:
     """(query id, [(doc id, score), ...]) for every query, best first."""
-    parser = build_parser(searcher.schema, ranking, sentences=True)
-    ids = searcher.reader().column_reader("id")
     for query_id, text in queries.items():
-        results = searcher.search(parse_plain(parser, text).query, limit=depth)
-        yield query_id, [(ids[docnum], score) for score, docnum in results.top_n]
+        yield query_id, engine.rank(text, depth)
 
 
 def evaluate(config: Config, queries_path: Path, qrels_path: Path,
              metrics: tuple[str, ...] = DEFAULT_METRICS,
-             ranking: Ranking = DEFAULT_RANKING) -> EvalReport:
+             engine: Engine | None = None) -> EvalReport:
+    """Sync the collection's index, run every query, score the run.
+
+    `engine` is the one measured (a variant of the ranking, say), left open for
+    its caller; by default the engine `config` names, closed at the end."""
     measures = [_measure(name) for name in metrics]
     queries, qrels = load_queries(queries_path), load_qrels(qrels_path)
-    started = time.perf_counter()
-    sync(config)
-    index_seconds = time.perf_counter() - started
-    with reading(config, ranking) as searcher:
-        run = dict(rank(searcher, queries, ranking=ranking))
-    search_seconds = time.perf_counter() - started - index_seconds
+    with _measured(config, engine) as measured:
+        started = time.perf_counter()
+        measured.sync()
+        index_seconds = time.perf_counter() - started
+        run = dict(rank(measured, queries))
+        search_seconds = time.perf_counter() - started - index_seconds
     scored = [ir_measures.ScoredDoc(qid, doc, score)
               for qid, docs in run.items() for doc, score in docs]
     values = ir_measures.calc_aggregate(measures, qrels, scored)
     figures = {name: float(values.get(measure, 0.0))
                for name, measure in zip(metrics, measures, strict=True)}
     return EvalReport(figures, len(queries), index_seconds, search_seconds, run)
+
+
+def _measured(config: Config, engine: Engine | None) -> AbstractContextManager[Engine]:
+    """The engine given, kept open; else the one `config` names, closed after use."""
+    return nullcontext(engine) if engine is not None else open_engine(config)
 
 
 def _measure(name: str) -> ir_measures.Measure:

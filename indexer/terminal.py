@@ -22,8 +22,7 @@ from typing import Any
 
 import click
 
-from .records import Facets, Hit, SearchResults
-from .whoosh_engine.search.searching import MAX_RESULTS
+from .records import MAX_RESULTS, Facets, Hit, SearchResults
 
 # C0 controls but newline and tab, DEL, C1 controls (U+0085 NEL, U+009B CSI, ...),
 # the bidi embeddings, overrides and isolates (the "Trojan Source" characters),

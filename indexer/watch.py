@@ -2,7 +2,8 @@
 
 `watchfiles` (inotify on Linux) groups events that arrive close together into
 one batch (`debounce`), so saving many files at once costs one sync, and a
-sync only re-reads what changed.
+sync only re-reads what changed. Syncs go through the engine the settings name,
+opened once for the whole watch.
 
 The watcher outlives any failed sync; `WatcherHealth` lets other processes
 (forked web server workers) see whether it still runs.
@@ -21,10 +22,9 @@ from typing import cast
 
 import watchfiles
 
-from .config import Config
+from . import Config, Engine, SyncListener, SyncReport, open_engine
 from .errors import InvalidSetting, SeedsearchError
 from .sources import Warn, ignore, is_jsonl
-from .whoosh_engine.build.sync import SyncReport, sync
 
 DEBOUNCE_MS = 300
 RETRY_SECONDS = 30.0  # a failed sync is tried again after this long, even with no change
@@ -97,12 +97,14 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
     name (moved away, made again) is watched afresh. `health` hears whether the
     loop runs; if the loop itself fails, WatchFailed says why.
     """
-    corpus = config.corpus.resolve()
+    engine = open_engine(config)  # reads the index's settings only: the corpus it holds
+    corpus = engine.config.corpus.resolve()
     folder = corpus.parent if is_jsonl(corpus) else corpus
     stop = stop or threading.Event()
     try:
-        while not stop.is_set():
-            _watch_folder(config, folder, on_sync, warn, stop, debounce_ms, health)
+        with engine:
+            while not stop.is_set():
+                _watch_folder(engine, folder, on_sync, warn, stop, debounce_ms, health)
     except KeyboardInterrupt:
         if health:
             health.set_state("stopped")
@@ -121,7 +123,7 @@ def follow(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn = i
         health.set_state("stopped")
 
 
-def _watch_folder(config: Config, folder: Path, on_sync: Callable[[SyncReport], None],
+def _watch_folder(engine: Engine, folder: Path, on_sync: Callable[[SyncReport], None],
                   warn: Warn, stop: threading.Event, debounce_ms: int,
                   health: WatcherHealth | None) -> None:
     """Watch `folder` until `stop`, or until the folder at that path is another one.
@@ -135,14 +137,14 @@ def _watch_folder(config: Config, folder: Path, on_sync: Callable[[SyncReport], 
     first, retry_at = True, None
     # Yielding on timeout tells us when the watcher is running; only then is the
     # first full sync made, so nothing changed in between can be missed.
-    for changes in watchfiles.watch(folder, watch_filter=_relevant(config),
+    for changes in watchfiles.watch(folder, watch_filter=_relevant(engine.config),
                                     debounce=debounce_ms, step=50, stop_event=stop,
                                     rust_timeout=500, yield_on_timeout=True):
         if first and health:
             health.set_state("watching")
         due = retry_at is not None and time.monotonic() >= retry_at
         if first or changes or due:
-            ok = _sync_and_report(config, on_sync, warn, health)
+            ok = _sync_and_report(engine, on_sync, warn, health)
             retry_at = None if ok else time.monotonic() + RETRY_SECONDS
         first = False
         if _identity(folder) != identity:
@@ -169,12 +171,12 @@ def _wait_for(folder: Path, stop: threading.Event) -> None:
         stop.wait(0.5)
 
 
-def _sync_and_report(config: Config, on_sync: Callable[[SyncReport], None], warn: Warn,
+def _sync_and_report(engine: Engine, on_sync: Callable[[SyncReport], None], warn: Warn,
                      health: WatcherHealth | None) -> bool:
     """One sync; False when it failed (reported, never raised: Ctrl+C and a setting
     that must be changed, such as another corpus than the index's, aside)."""
     try:
-        on_sync(sync(config, warn=warn))
+        on_sync(engine.sync(listener=SyncListener(warn=warn)))
     except InvalidSetting:
         raise
     except Exception as error:  # whatever else happens, the watcher keeps watching

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer import Config
+from indexer import Config, open_engine
 from indexer.cli import cli
 from indexer.terminal import json_text, safe
-from indexer.whoosh_engine import sync
 
 from .helpers import scraped_article, write
 
@@ -302,7 +301,8 @@ def test_a_truncated_corpus_exits_1_and_keeps_its_articles(tmp_path: Path, runne
                     for number in range(200))
     corpus.write_bytes(gzip.compress(lines.encode()))
     config = Config(corpus=corpus, index=tmp_path / "index")
-    sync(config)
+    with open_engine(config) as engine:
+        engine.sync()
     corpus.write_bytes(corpus.read_bytes()[: corpus.stat().st_size // 2])
     done = run(runner, config, "index", *quiet)
     assert done.exit_code == 1
@@ -328,7 +328,8 @@ def test_output_to_a_full_disk_is_one_line_and_exit_1(tmp_path, command):
     corpus = tmp_path / "corpus"
     write(corpus, "a.txt", "Harbour news\n\nThe harbour opened.")
     config = Config(corpus=corpus, index=tmp_path / "index")
-    sync(config)
+    with open_engine(config) as engine:
+        engine.sync()
     with open("/dev/full", "w") as full:
         done = subprocess.run([sys.executable, "-m", "indexer", *command, "--corpus", str(corpus),
                                "--index", str(config.index)], stdout=full,

@@ -11,8 +11,7 @@ import urllib.request
 
 import pytest
 
-from indexer import Config
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer import Config, SearchRequest, open_engine
 
 from .helpers import ROOT, SEEDS, free_port, poll, wait_until_up, write
 
@@ -68,8 +67,8 @@ def test_watch_command_keeps_the_index_in_step(tmp_path):
         assert process.stderr.readline().startswith("Built")
 
         def found(text: str) -> list[str]:
-            with reading(config) as searcher:
-                return [hit.id for hit in search(searcher, text).hits]
+            with open_engine(config) as engine:
+                return [hit.id for hit in engine.search(SearchRequest(text)).hits]
 
         write(config.corpus, "okapi.txt", "Okapi seen\n\nAn okapi was seen in the forest.")
         poll(lambda: found("okapi") == ["okapi.txt"])
