@@ -32,7 +32,7 @@ from indexer.errors import IndexDamaged
 from indexer.jsonl import MAX_RECORD_BYTES, read_jsonl
 from indexer.sources import MAX_ARTICLE_BYTES
 from indexer.watch import WatcherHealth, follow
-from indexer.whoosh_engine import open_index, sync
+from indexer.whoosh_engine import WhooshEngine, open_index, sync
 from indexer.whoosh_engine.build.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN, known_documents
 from indexer.whoosh_engine.search.searching import reading, search
 from indexer.whoosh_engine.store.generations import current_generation
@@ -491,15 +491,15 @@ def watched(tmp_path):
 def failing_once(monkeypatch, error: Exception) -> list[int]:
     """Make the watcher's first sync raise `error`; later ones run for real."""
     calls: list[int] = []
-    real = watch.sync
+    real = WhooshEngine.sync
 
-    def sync_failing_once(*args, **kwargs):
+    def sync_failing_once(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise error
-        return real(*args, **kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(watch, "sync", sync_failing_once)
+    monkeypatch.setattr(WhooshEngine, "sync", sync_failing_once)
     return calls
 
 
