@@ -1,4 +1,9 @@
-"""seedsearch's web front end: search pages, article pages and a JSON API."""
+"""seedsearch's web front end: search pages, article pages and a JSON API.
+
+The app holds one `Engine` (`indexer.open_engine`) for all its threads and
+asks it for records only; two blueprints serve them: `pages` (HTML, the feed,
+OpenSearch) and `api` (JSON, /healthz).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,10 @@ from typing import Any
 
 from flask import Flask
 
-from indexer import load_config
+from indexer import load_config, open_engine
 from indexer.config import SETTINGS_BY_NAME
-from indexer.whoosh_engine.store.searchers import SearchService
 
-from . import errors, security, views
+from . import api, errors, pages, security
 from .heavy import HeavyGate
 
 
@@ -24,15 +28,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     (the origin absolute links are built on; default: that variable, else
     http://127.0.0.1:8000) and SEEDSEARCH_WATCHER (the `indexer.watch.WatcherHealth`
     of a watcher, reported by /healthz).
+
+    The engine is `app.extensions["seedsearch"]`; whoever made the app closes it.
     """
     config = dict(config or {})
     settings = load_config({name: config.pop(name, None) for name in SETTINGS_BY_NAME})
     app = Flask(__name__)
     app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["seedsearch"] = SearchService(settings)
+    app.extensions["seedsearch"] = open_engine(settings)
     app.extensions["seedsearch_heavy"] = HeavyGate()
-    app.register_blueprint(views.bp)
-    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.init_app(app, json_blueprints={api.bp.name: api.PREFIX})
     security.init_app(app)
     return app

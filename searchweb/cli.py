@@ -16,15 +16,17 @@ from urllib.parse import urlsplit
 import click
 
 from indexer import (
+    LOCK_TIMEOUT,
     Config,
+    Engine,
     InvalidSetting,
     SeedsearchError,
+    SyncListener,
     SyncReport,
+    open_engine,
 )
 from indexer.cli import settings_options
 from indexer.terminal import AsciiFloat, AsciiInt, safe
-from indexer.whoosh_engine import open_index, open_searcher, sync
-from indexer.whoosh_engine.store.generations import LOCK_TIMEOUT
 
 from . import create_app
 from .health import start_watcher
@@ -102,26 +104,32 @@ def update_index(config: Config, lock_timeout: float) -> None:
 
     A locked index, a full disk or a damaged corpus must not keep readers from the
     articles already indexed; only when there is no usable index does `serve` give up.
+    The engine is let go before serving: each server process opens its own.
     """
-    try:
-        report = sync(config, warn=_warn, lock_timeout=lock_timeout)
-    except InvalidSetting:
-        raise  # another corpus, an index folder that is not ours: the user's to change
-    except SeedsearchError as error:
-        if not index_usable(config):
-            raise
-        message = error.args[0] if error.args else error  # its hint is for `index` runs
-        _warn(f"could not update the index: {_one_line(message)}; serving it as it was")
-        return
+    with open_engine(config) as engine:
+        try:
+            report = engine.sync(listener=SyncListener(warn=_warn), lock_timeout=lock_timeout)
+        except InvalidSetting:
+            raise  # another corpus, an index folder that is not ours: the user's to change
+        except SeedsearchError as error:
+            if not index_usable(engine):
+                raise
+            _serving_as_it_was(error)
+            return
     click.echo(safe(f"Index {config.index}: {report.summary()}"), err=True)
-    for message in getattr(report, "incomplete", None) or []:
+    for message in report.incomplete:
         _warn(f"could not update the index fully: {_one_line(message)}; serving it as it is")
 
 
-def index_usable(config: Config) -> bool:
+def _serving_as_it_was(error: SeedsearchError) -> None:
+    message = error.args[0] if error.args else error  # its hint is for `index` runs
+    _warn(f"could not update the index: {_one_line(message)}; serving it as it was")
+
+
+def index_usable(engine: Engine) -> bool:
+    """Whether the engine can search its index as it is (counting it is the least search)."""
     try:
-        with open_searcher(open_index(config)) as searcher:
-            searcher.doc_count()
+        engine.document_count()
     except SeedsearchError:
         return False
     return True

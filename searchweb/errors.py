@@ -1,11 +1,18 @@
-"""Errors as pages in the site's style, or as JSON under /api/.
+"""Errors as pages in the site's style, or as JSON for the blueprints that answer in it.
 
 No request may end in a traceback: the library's errors and bad parameters
 become 400 / 404 / 503 with a message saying what to do; anything else is a
 500 page that names nothing internal.
+
+Which shape an error takes is the blueprint's the request is for (`blueprint_asked`).
+Routing that failed leaves a request with none: then the route its path names
+(under another method, or a Host refused before routing) decides, and a path no
+route names is a JSON blueprint's when it is under that blueprint's prefix.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from flask import Flask, Response, current_app, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
@@ -17,6 +24,7 @@ from indexer import IndexDamaged, IndexNotFound, InvalidSetting, SeedsearchError
 TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed",
           500: "Something went wrong", 503: "Index unavailable"}
 ECHOED_CHARS = 200  # of a client's value quoted back in a message
+JSON_BLUEPRINTS = "seedsearch_json_blueprints"  # app.extensions: blueprint name -> URL prefix
 
 
 class BadParameter(InvalidSetting):
@@ -29,8 +37,34 @@ def clipped(value: str, limit: int = ECHOED_CHARS) -> str:
     return value if len(value) <= limit else value[:limit] + "\u2026"
 
 
+def blueprint_asked() -> str | None:
+    """The blueprint of the route this request is for, even when routing failed."""
+    if request.url_rule is not None:
+        return request.blueprint
+    endpoint = endpoint_named(request.path)
+    if endpoint is not None:
+        return endpoint.rpartition(".")[0] or None
+    prefixes: Mapping[str, str] = current_app.extensions.get(JSON_BLUEPRINTS, {})
+    return next((name for name, prefix in prefixes.items() if request.path.startswith(prefix)),
+                None)
+
+
+def endpoint_named(path: str) -> str | None:
+    """The endpoint a GET of `path` reaches. The app's own URL adapter is not used: a
+    Host Werkzeug refused leaves none, and no route depends on the host."""
+    try:
+        endpoint, _ = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:  # no such route, or a redirect (a slash added or merged)
+        return None
+    return str(endpoint)
+
+
+def in_json() -> bool:
+    return blueprint_asked() in current_app.extensions.get(JSON_BLUEPRINTS, {})
+
+
 def error_response(status: int, message: str, hint: str = "") -> tuple[Response | str, int]:
-    if request.path.startswith("/api/") or request.path == "/healthz":
+    if in_json():
         body = {"error": {"status": status, "message": message}}
         if hint:
             body["error"]["hint"] = hint
@@ -80,7 +114,10 @@ def _unexpected(error: Exception) -> Response:
     return _http_error(InternalServerError())
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, json_blueprints: Mapping[str, str]) -> None:
+    """Handle every error; those of `json_blueprints` (name -> the prefix of its URLs)
+    in JSON."""
+    app.extensions[JSON_BLUEPRINTS] = dict(json_blueprints)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(SeedsearchError, _library_error)
     app.register_error_handler(Exception, _unexpected)

@@ -29,8 +29,8 @@ def atom_time(when: datetime) -> str:
 
 
 def commit_time(last_modified: float) -> datetime:
-    """The index's last commit (Whoosh's `last_modified()`, seconds since the epoch;
-    -1 when unknown: then now, which is when the feed was made)."""
+    """The index's last commit (the engine's `last_modified()`, seconds since the epoch;
+    -1 or 0 when unknown: then now, which is when the feed was made)."""
     if last_modified > 0:
         return datetime.fromtimestamp(last_modified, tz=UTC)
     return datetime.now(UTC)

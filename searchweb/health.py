@@ -12,9 +12,9 @@ import threading
 from collections.abc import Callable
 
 from indexer import Config, SyncReport
-from indexer.sources import Warn
 from indexer.watch import WatcherHealth, follow, one_line
 
+Warn = Callable[[str], None]  # told each warning, one line
 STOPPED = ("stopped", "failed")  # WatcherHealth states in which nothing follows the corpus
 
 

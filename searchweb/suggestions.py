@@ -13,10 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from whoosh.searching import Searcher
-
-from indexer.whoosh_engine import search
-from indexer.whoosh_engine.search.suggest import completions
+from indexer import Engine, SearchRequest
 
 SUGGESTIONS = 5  # of each kind, as you type
 FORMATS = ("json", "opensearch")  # the `format` parameter of /api/suggest
@@ -31,13 +28,12 @@ class Suggestions:
     titles: list[tuple[str, str]]  # (id, title) of matching articles
 
 
-def suggestions_for(searcher: Searcher, text: str, language: str,
-                    limit: int = SUGGESTIONS) -> Suggestions:
+def suggestions_for(engine: Engine, text: str, limit: int = SUGGESTIONS) -> Suggestions:
     """Words completing the last one typed, and the titles of matching articles."""
-    completed = completions(searcher, text, language, limit)
+    completed = engine.completions(text, limit)
     # Titles for what the reader is most likely typing: the first completion.
-    hits = search(searcher, completed[0] if completed else text, per_page=limit,
-                  language=language, with_facets=False).hits
+    hits = engine.search(SearchRequest(completed[0] if completed else text, per_page=limit,
+                                       facets=False)).hits
     return Suggestions(text, completed, [(hit.id, hit.title or hit.id) for hit in hits])
 
 

@@ -3,9 +3,9 @@
 Searching is Python code, so one process uses one core whatever its thread
 count. `seedsearch serve --workers N` binds the socket once, then forks N
 processes that each run waitress on it; the kernel hands each new
-connection to one of them. Every process opens the index itself and
-follows new generations the same way (`searching.SearchService`), so an
-update made by the parent's watcher or by `seedsearch index` reaches all.
+connection to one of them. Every process opens its own engine
+(`create_app`), which follows the index's new commits, so an update made by
+the parent's watcher or by `seedsearch index` reaches all.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Searches an index in a loop until told to stop, counting failures (a test helper).
 
-Two threads: one opens a fresh leased searcher per query (as the CLI does),
-one keeps a refreshed per-thread searcher (as the web app does).
+Two threads: one opens a fresh engine per query (as a CLI command does), one
+keeps a single engine, which refreshes its searcher per thread (as the web app does).
 Usage: python -m tests.searcher_loop CORPUS INDEX STOPFILE
 """
 
@@ -14,10 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
-from indexer import Config
-from indexer.whoosh_engine import search
-from indexer.whoosh_engine.search.searching import reading
-from indexer.whoosh_engine.store.searchers import SearchService
+from indexer import Config, SearchRequest, open_engine
 
 QUERIES = ["story version", "version 2", "story 1200", "padding word7", '"story 5"']
 
@@ -38,15 +35,15 @@ def loop(name: str, run, stop: Path, totals: dict) -> None:
 def main() -> None:
     corpus, index, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
     config = Config(corpus=corpus, index=index)
-    service = SearchService(config)
+    kept = open_engine(config)
     totals: dict = {}
 
     def fresh(text: str) -> None:
-        with reading(config) as searcher:
-            search(searcher, text)
+        with open_engine(config) as engine:
+            engine.search(SearchRequest(text))
 
     def refreshed(text: str) -> None:
-        search(service.searcher(), text)
+        kept.search(SearchRequest(text))
 
     threads = [threading.Thread(target=loop, args=(name, run, stop, totals))
                for name, run in (("fresh", fresh), ("refreshed", refreshed))]
@@ -55,9 +52,9 @@ def main() -> None:
     print("started", flush=True)
     for thread in threads:
         thread.join()
-    with reading(config) as searcher:
-        totals["final_documents"] = searcher.doc_count()
-    service.close()
+    with open_engine(config) as engine:
+        totals["final_documents"] = engine.document_count()
+    kept.close()
     print(json.dumps(totals), flush=True)
 
 

@@ -21,14 +21,14 @@ import pytest
 from flask import render_template_string
 from markupsafe import escape
 
-from indexer import Config
+from indexer import Config, SearchRequest, open_engine
 from indexer.records import MAX_RESULTS, Filters, SearchResults
-from indexer.whoosh_engine import open_index, open_searcher, search, sync
-from indexer.whoosh_engine.search.searching import LISTED_COPIES, reading
+from indexer.whoosh_engine import open_index, sync
+from indexer.whoosh_engine.search.searching import LISTED_COPIES
 from searchweb import create_app
 from searchweb.paging import page_window
+from searchweb.searches import PER_PAGE
 from searchweb.suggestions import SUGGESTIONS
-from searchweb.views import PER_PAGE
 
 from .helpers import HOSTILE_BODY, HOSTILE_TITLE, SEED_ID, client_for, indexed_jsonl, write
 
@@ -283,10 +283,10 @@ def test_api_search_suggests_a_spelling(client):
 def test_api_search_answers_as_the_library_does(client, web_config, url_query):
     body = client.get(f"/api/search?{url_query}").get_json()
     args = params("?" + url_query)
-    with open_searcher(open_index(web_config)) as searcher:
-        expected = search(searcher, args["q"], page=int(args.get("page", 1)),
-                          per_page=int(args.get("per_page", 10)),
-                          sort=args.get("sort", "relevance")).to_json()
+    with open_engine(web_config) as engine:
+        expected = engine.search(SearchRequest(args["q"], page=int(args.get("page", 1)),
+                                               per_page=int(args.get("per_page", 10)),
+                                               sort=args.get("sort", "relevance"))).to_json()
     assert [hit["id"] for hit in body["hits"]] == [hit["id"] for hit in expected["hits"]]
     body.pop("took_ms"), expected.pop("took_ms")
     assert body == expected
@@ -395,7 +395,7 @@ def crashing_client(web_config):
         raise RuntimeError("secret detail")
 
     app.add_url_rule("/crash", "crash", crash)
-    app.add_url_rule("/api/crash", "api_crash", crash)
+    app.add_url_rule("/api/crash", "api.crash", crash)  # a view of the API blueprint
     yield app.test_client()
     app.extensions["seedsearch"].close()
 
@@ -678,9 +678,9 @@ def test_did_you_mean_shows_beside_hits_keeping_the_filters(stories_client):
 ])
 def test_an_empty_page_says_why_when_a_filter_explains_it(stories_client, stories_config, url,
                                                           section, named):
-    with reading(stories_config) as searcher:
-        expected = search(searcher, parse_qs(urlsplit(url).query)["q"][0],
-                          filters=Filters(section=section)).explanation
+    with open_engine(stories_config) as engine:
+        expected = engine.search(SearchRequest(parse_qs(urlsplit(url).query)["q"][0],
+                                               filters=Filters(section=section))).explanation
     text, _ = get_page(stories_client, url)
     assert "No results for" in text
     shown = re.findall(r'<p class="explanation">(.*?)</p>', text, re.S)
