@@ -8,6 +8,12 @@ not used: in 2.7.5 it reuses segment readers with their old deletion lists
 back segments a merge removed. A rebuild publishes a new generation, which is
 noticed here and opened in its place.
 
+A new searcher is opened under a lease on its generation, so a rebuild cannot
+remove the folder while its files are being opened; once open, the searcher
+holds every file it reads (`readers.open_searcher`) and the lease is let go.
+A generation removed between reading `CURRENT` and taking the lease is
+followed to the live one.
+
 A damaged index raises `IndexDamaged` on every request until it is rebuilt:
 nothing that failed to open is kept, so the rebuilt index is picked up at the
 next request without a restart.
@@ -27,12 +33,15 @@ from indexer.hints import commands_named
 
 from ..search.ranking import DEFAULT_RANKING, Ranking
 from .generations import (
+    Lease,
     check_index_folder,
     current_generation,
     lease_index,
 )
 from .index_settings import recorded_config
 from .readers import open_searcher
+
+MAX_FOLLOWED = 5  # generations removed under one opening before it gives up
 
 
 class SearchService:
@@ -82,10 +91,25 @@ class SearchService:
         else:
             if held is not None:
                 held[1].close()
-            searcher = self._open(index)
+            index, searcher = self._open_leased(index)
         with self._lock:
             self._searchers[thread] = (index, searcher)
         return searcher
+
+    def _open_leased(self, index: FileIndex) -> tuple[FileIndex, Searcher]:
+        """A searcher opened while its generation is leased; a generation removed
+        before the lease was taken (a rebuild) is replaced by the live one, at most
+        MAX_FOLLOWED times in a row (then opening fails, and says why)."""
+        for _ in range(MAX_FOLLOWED):
+            lease = Lease.take(Path(index.storage.folder))
+            if lease is not None:
+                try:
+                    return index, self._open(index)
+                finally:
+                    lease.release()
+            self._forget(index)
+            index = self.index()
+        return index, self._open(index)
 
     def _open(self, index: FileIndex) -> Searcher:
         """A checked searcher on `index`; on failure the index is dropped too, so the
@@ -94,10 +118,13 @@ class SearchService:
             with commands_named(self.config):
                 return open_searcher(index, self._ranking)
         except Exception:
-            with self._lock:
-                if self._index is index:
-                    self._index = self._generation = None
+            self._forget(index)
             raise
+
+    def _forget(self, index: FileIndex) -> None:
+        with self._lock:
+            if self._index is index:
+                self._index = self._generation = None
 
     def close(self) -> None:
         """Close every thread's searcher (when the app shuts down)."""
