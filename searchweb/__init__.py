@@ -20,7 +20,8 @@ from .heavy import HeavyGate
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The Flask app. `config` may set corpus, index and language (else the environment).
+    """The Flask app. `config` may set corpus, index, language and engine (else the
+    environment).
 
     Other keys go to Flask's own config (TESTING, say), and seedsearch's own:
     SEEDSEARCH_ALLOWED_HOSTS (the Host names answered; default: loopback names

@@ -142,7 +142,7 @@ def app_settings(config: Config, host: str, port: int, allow_hosts: tuple[str, .
     # a setting not given stays so: the app takes the index's own corpus and language,
     # even after a rebuild for another language
     given = {name: getattr(config, name) if config.given(name) else None
-             for name in ("corpus", "index", "language")}
+             for name in ("corpus", "index", "language", "engine")}
     return {**given, "SEEDSEARCH_ALLOWED_HOSTS": allowed_hosts(host, allow_hosts, public),
             "SEEDSEARCH_PUBLIC_URL": public}
 
