@@ -35,3 +35,12 @@ def test_every_setting_is_documented(setting):
     assert f"`--{setting.name}`" in README
     assert f"`{setting.envvar}`" in README
     assert f"`{setting.default}`" in README
+
+
+def test_every_module_the_docs_name_exists():
+    """Paths like `indexer/whoosh_engine/search/snippets.py` in the README and docs/
+    stay true when modules move."""
+    texts = [README, *(path.read_text(encoding="utf-8") for path in (ROOT / "docs").glob("*.md"))]
+    named = {match for text in texts
+             for match in re.findall(r"\b(?:indexer|searchweb|bench|tests)/[\w/]+\.py\b", text)}
+    assert named and not sorted(path for path in named if not (ROOT / path).exists())
