@@ -31,7 +31,7 @@ from pathlib import Path
 
 from indexer import Config
 from indexer.sources import scan_folder
-from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.store.readers import reading
 
 from . import percentile, print_figures
 from .web import served

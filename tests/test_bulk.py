@@ -19,14 +19,15 @@ from whoosh.formats import Characters
 from whoosh.index import FileIndex
 
 from indexer import Config
+from indexer.changes import document
 from indexer.sources import read_jsonl
 from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.build.bulk import build_segments, commit_segments
-from indexer.whoosh_engine.build.sync import document
 from indexer.whoosh_engine.codec.analysis import NewsAnalyzer
 from indexer.whoosh_engine.codec.packed_format import PackedCharacters
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.generations import current_generation
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import ROOT, poll
 

@@ -14,8 +14,8 @@ from whoosh.index import open_dir
 
 from indexer import Config
 from indexer.whoosh_engine import sync
-from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.store.generations import current_generation
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import ROOT, STORIES, copy_of, write_version
 

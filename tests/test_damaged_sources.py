@@ -28,14 +28,16 @@ from pathlib import Path
 import pytest
 
 from indexer import Config, SeedsearchError, sources, watch
+from indexer.changes import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN
 from indexer.errors import IndexDamaged
 from indexer.jsonl import MAX_RECORD_BYTES, read_jsonl
 from indexer.sources import MAX_ARTICLE_BYTES
 from indexer.watch import WatcherHealth, follow
 from indexer.whoosh_engine import WhooshEngine, open_index, sync
-from indexer.whoosh_engine.build.sync import MAX_WARNINGS_KEPT, MAX_WARNINGS_SHOWN, known_documents
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.build.sync import known_documents
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.generations import current_generation
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import CORPORA, ROOT, STORIES, copy_of, needs_shared, poll, write, write_version
 

@@ -13,8 +13,8 @@ from indexer.cli import cli
 from indexer.minhash import SAME_STORY, signature, similarity
 from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search.duplicates import copies_of
-from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import client_for, indexed_jsonl
 from .test_web import Page

@@ -17,9 +17,9 @@ from indexer.whoosh_engine.search.duplicates import copies_of
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.query_filters import filters_apart
 from indexer.whoosh_engine.search.scoring import top_results
-from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.search.similar import similar
 from indexer.whoosh_engine.search.suggest import completions
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import client_for, indexed_jsonl
 from .test_web import get_page, params

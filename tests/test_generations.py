@@ -11,7 +11,6 @@ import threading
 
 from indexer.cli import cli
 from indexer.whoosh_engine import open_searcher, search, sync
-from indexer.whoosh_engine.search.searching import reading
 from indexer.whoosh_engine.store.generations import (
     CURRENT,
     create_generation,
@@ -19,6 +18,7 @@ from indexer.whoosh_engine.store.generations import (
     lease_index,
     write_lock,
 )
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import ROOT, SEED_ID
 

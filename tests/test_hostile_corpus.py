@@ -13,7 +13,8 @@ import pytest
 from indexer import Config
 from indexer.sources import MAX_ARTICLE_BYTES
 from indexer.whoosh_engine import sync
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.searching import search
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import ROOT, write
 

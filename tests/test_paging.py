@@ -21,8 +21,9 @@ from indexer.cli import cli
 from indexer.records import MAX_RESULTS, Filters, SearchResults
 from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search import explain, searching
-from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, reading
+from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES
 from indexer.whoosh_engine.search.similar import similar_to
+from indexer.whoosh_engine.store.readers import reading
 
 from .copied_stories import MOST_COPIES, STORIES, Story, indexed_copied_stories, matching
 

@@ -12,7 +12,7 @@ from whoosh import query as wq
 from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.proximity import PairQuery
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING
-from indexer.whoosh_engine.search.searching import reading
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import indexed_jsonl
 

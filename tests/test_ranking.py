@@ -14,7 +14,8 @@ from indexer.whoosh_engine.search.bm25f import WordQuery
 from indexer.whoosh_engine.search.proximity import PairQuery
 from indexer.whoosh_engine.search.query import build_parser, parse, parse_plain
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.searching import search
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import SEED_ID, SEEDS, indexed_jsonl
 

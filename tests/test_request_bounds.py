@@ -17,16 +17,12 @@ from indexer import Config, InvalidSetting
 from indexer.minhash import BANDS, BUCKET_CHECKS, HASHES, MAX_COPIES, SAME_STORY, collapse
 from indexer.whoosh_engine import search, sync
 from indexer.whoosh_engine.search import suggest as spelling
+from indexer.whoosh_engine.search import suggest_terms
 from indexer.whoosh_engine.search.documents import MARK_CHARS, article_at
 from indexer.whoosh_engine.search.duplicates import copies_of, signatures_of
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.scoring import top_results
-from indexer.whoosh_engine.search.searching import (
-    FOLD_CANDIDATES,
-    LISTED_COPIES,
-    MAX_RESULTS,
-    reading,
-)
+from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, MAX_RESULTS
 from indexer.whoosh_engine.search.similar import KEY_TERM_CHARS, key_text, similar_to
 from indexer.whoosh_engine.search.snippets import SNIPPET_SCAN_CHARS
 from indexer.whoosh_engine.search.suggest import (
@@ -37,6 +33,7 @@ from indexer.whoosh_engine.search.suggest import (
     completions,
     suggest,
 )
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import client_for, indexed_jsonl, write
 
@@ -228,7 +225,7 @@ def test_a_word_with_hundreds_of_close_spellings_looks_at_the_closest_few(reuter
     with reading(reuters) as searcher:
         work = SpellingWork()
         suggestion = suggest(searcher, "stok prices", "english", work=work)
-        near = spelling.near_terms(searcher.reader(), "body", "stok")
+        near = suggest_terms.near_terms(searcher.reader(), "body", "stok")
     assert len(near) > MAX_CANDIDATES
     assert work.words_checked == 1 and work.candidates == MAX_CANDIDATES
     assert suggestion == "stock prices"
@@ -239,8 +236,8 @@ def test_near_terms_are_whoosh_terms_within(reuters):
         reader = searcher.reader()
         for word in ["govenment", "stok", "dolar", "qzx", "1987", "petrolium", "zz"]:
             for field in ("title", "body"):
-                assert spelling.near_terms(reader, field, word) == set(
-                    reader.terms_within(field, word, spelling.MAX_EDITS, prefix=1))
+                assert suggest_terms.near_terms(reader, field, word) == set(
+                    reader.terms_within(field, word, suggest_terms.MAX_EDITS, prefix=1))
 
 
 def test_completions_scan_a_bounded_number_of_terms(reuters, monkeypatch):

@@ -15,13 +15,14 @@ from indexer import Config
 from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.scoring import PostingsCache, top_results
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.snippets import (
     SNIPPET_CHARS,
     ParagraphFragmenter,
     PartsFormatter,
     highlighter,
 )
+from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import write
 

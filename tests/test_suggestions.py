@@ -3,8 +3,9 @@ search-as-you-type completions and titles."""
 
 from __future__ import annotations
 
-from indexer.whoosh_engine.search.searching import reading, search
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.suggest import completions
+from indexer.whoosh_engine.store.readers import reading
 
 
 def test_a_misspelt_word_among_matching_ones_gets_a_fix(web_config):

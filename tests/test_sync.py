@@ -156,7 +156,8 @@ def test_link_leaving_the_corpus_is_skipped_and_counted(seed_config, tmp_path: P
 
 
 def found(config: Config, text: str) -> list[str]:
-    from indexer.whoosh_engine.search.searching import reading, search
+    from indexer.whoosh_engine.search.searching import search
+    from indexer.whoosh_engine.store.readers import reading
 
     with reading(config) as searcher:
         return [hit.id for hit in search(searcher, text, per_page=100).hits]

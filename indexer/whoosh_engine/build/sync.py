@@ -19,9 +19,7 @@ from pathlib import Path
 
 from whoosh.index import FileIndex
 
-from indexer.changes import (  # noqa: F401 - the caps, Known and document re-exported
-    MAX_WARNINGS_KEPT,
-    MAX_WARNINGS_SHOWN,
+from indexer.changes import (
     Known,
     Progress,
     Run,
@@ -29,13 +27,13 @@ from indexer.changes import (  # noqa: F401 - the caps, Known and document re-ex
     changed_documents,
     checked_corpus,
     corpus_candidates,
-    document,
     reporters,
     say_dropped,
     settle,
     with_signature,
 )
 from indexer.config import Config
+from indexer.engine import LOCK_TIMEOUT
 from indexer.errors import SeedsearchError
 from indexer.records import SyncReport
 from indexer.sources import Warn, ignore
@@ -43,7 +41,6 @@ from indexer.unread import Unread
 
 from ..codec.integrity import closing_on_failure, damaged, describe
 from ..store.generations import (
-    LOCK_TIMEOUT,
     check_index_folder,
     create_generation,
     current_generation,

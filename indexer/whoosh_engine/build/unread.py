@@ -16,7 +16,6 @@ from whoosh import index as whoosh_index
 from whoosh.index import FileIndex
 
 from indexer.articles import Warn
-from indexer.unread import Unread  # noqa: F401 - re-exported
 
 from ..store.generations import current_generation
 

@@ -14,7 +14,8 @@ from typing import Any
 from whoosh import columns
 from whoosh.fields import COLUMN, DATETIME, ID, NUMERIC, STORED, TEXT, FieldType, Schema
 
-from ..search.duplicates import SIGNATURE_BYTES
+from indexer.minhash import SIGNATURE_BYTES
+
 from .analysis import news_analyzer
 from .packed_format import PackedCharacters
 

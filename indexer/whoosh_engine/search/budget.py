@@ -10,9 +10,6 @@ from collections.abc import Hashable
 
 from whoosh.searching import Searcher
 
-from indexer.budget import NO_DEADLINE, Deadline, Memo  # noqa: F401 - re-exported
-from indexer.engine import REQUEST_SECONDS  # noqa: F401 - re-exported
-
 from ..codec.segment_arrays import segment_key
 from ..internals import has_segment_storage
 

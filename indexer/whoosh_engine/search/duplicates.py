@@ -15,14 +15,11 @@ import numpy as np
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from indexer.minhash import (  # noqa: F401 - collapse, signature, similarity re-exported
+from indexer.minhash import (
     HASHES,
     MAX_COPIES,
     SAME_STORY,
     SIGNATURE_BYTES,
-    collapse,
-    signature,
-    similarity,
 )
 
 from ..codec.segment_arrays import fixed_width_bytes, per_segment

@@ -19,17 +19,11 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .facets import (
-    MAX_LISTED_VALUES,
-    Facets,
-    FacetValue,
-    Filters,
-    allowed,
-    corpus_counts,
-    live_docs,
-    month_counts,
-)
-from .query import bounded, build_parser, parse
+from indexer.query_text import bounded
+from indexer.records import Facets, FacetValue, Filters
+
+from .facets import MAX_LISTED_VALUES, allowed, corpus_counts, live_docs, month_counts
+from .query import build_parser, parse
 from .query_filters import SourceFilter, filter_mask, folded, is_filter
 
 MAX_LISTED = 8  # known values an explanation names, closest first

@@ -16,7 +16,7 @@ from whoosh.query import NumericRange
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from indexer.records import NO_FILTERS, Facets, FacetValue, Filters  # noqa: F401 - re-exported
+from indexer.records import Facets, FacetValue, Filters
 
 from ..codec.segment_arrays import fixed_width_bytes, per_segment
 

@@ -30,11 +30,8 @@ from whoosh.qparser import (
     syntax,
 )
 
-from indexer.query_text import (  # noqa: F401 - the limits and checks re-exported
-    MAX_QUERY_LENGTH,
-    MAX_QUERY_WORDS,
+from indexer.query_text import (
     OPERATOR_WORDS,
-    UNSUPPORTED_NOTICE,
     apart_at_hyphens,
     bounded,
     joined,

@@ -21,14 +21,15 @@ from whoosh.reading import IndexReader
 from whoosh.searching import Hit as WhooshHit
 from whoosh.searching import Results, Searcher
 
+from indexer.budget import Deadline
+from indexer.engine import REQUEST_SECONDS
 from indexer.errors import InvalidSetting
-from indexer.records import MAX_RESULTS, Copy, Hit, SearchResults
+from indexer.minhash import collapse
+from indexer.records import MAX_RESULTS, NO_FILTERS, Copy, Facets, Filters, Hit, SearchResults
 
 from ..codec.segment_arrays import fixed_width_bytes, per_segment
-from ..store.readers import open_searcher, reading  # noqa: F401 - re-exported
-from .budget import REQUEST_SECONDS, Deadline
-from .duplicates import collapse, signatures_of
-from .facets import NO_FILTERS, UNDATED, Facets, Filters, allowed, count
+from .duplicates import signatures_of
+from .facets import UNDATED, allowed, count
 from .query import ParsedQuery, build_parser, parse, parse_plain
 from .query_filters import filters_apart
 from .ranking import DEFAULT_RANKING, Ranking

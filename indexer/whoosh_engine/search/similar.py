@@ -19,11 +19,11 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from indexer.engine import REQUEST_SECONDS
 from indexer.records import SearchResults
 
 from ..codec.schema import TEXT_FIELDS
 from .bm25f import WordQuery
-from .budget import REQUEST_SECONDS
 from .query import ParsedQuery
 from .ranking import DEFAULT_RANKING, CoordinatedOr, Ranking
 from .searching import check_paging, results_page

@@ -42,12 +42,13 @@ from typing import Any
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.searching import Searcher
 
+from indexer.budget import NO_DEADLINE, Deadline, Memo
 from indexer.suggest_scoring import MAX_TYPO_COST, score, typo_cost
 
 from ..codec.analysis import _POSSESSIVE, _TOKEN, news_analyzer
-from .budget import NO_DEADLINE, Deadline, Memo, commit_identity
+from .budget import commit_identity
 from .query import build_parser, parse
-from .suggest_terms import MAX_EDITS, near_terms  # noqa: F401 - MAX_EDITS re-exported
+from .suggest_terms import near_terms
 from .suggest_words import DEFAULT_FIELDS, QueryWord, in_typed_case, query_words
 
 SPELLING_FIELDS = DEFAULT_FIELDS  # where a word typed without a field is looked up

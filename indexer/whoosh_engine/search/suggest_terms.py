@@ -7,8 +7,9 @@ from collections.abc import Hashable
 from whoosh.reading import IndexReader
 from whoosh.support.levenshtein import distance
 
+from indexer.budget import Memo
+
 from ..codec.segment_arrays import segment_key
-from .budget import Memo
 
 MAX_EDITS = 2  # (Damerau) edits between a stem typed and the known stems looked at
 _BY_LENGTH: Memo[tuple[Hashable, ...], dict[int, list[str]]] = Memo(2_000)  # segment, field, letter

@@ -26,7 +26,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, FileIndex
 
 from indexer.config import Config
-from indexer.engine import LOCK_TIMEOUT  # noqa: F401 - re-exported
+from indexer.engine import LOCK_TIMEOUT
 from indexer.errors import IndexFolderRefused, IndexLocked
 from indexer.hints import no_index
 
