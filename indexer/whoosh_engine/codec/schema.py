@@ -23,7 +23,6 @@ from .packed_format import PackedCharacters
 SCHEMA_VERSION = 10  # 10: classes pickled in the schema moved to indexer.whoosh_engine
 
 TEXT_FIELDS = ("title", "standfirst", "body")
-SEARCHABLE_FIELDS = TEXT_FIELDS + ("section",)
 
 
 def build_schema(language: str = "english") -> Schema:

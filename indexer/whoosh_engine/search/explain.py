@@ -31,7 +31,6 @@ MAX_VALUE_CHARS = 100  # characters of each value compared and shown (the rest c
 # A filter typed in the query (not negated: `-section:x` keeps articles out).
 _TYPED = re.compile(r'"[^"]*"|(?:(?<=[\s(+])|^)(?P<name>section|source|date|published|year|'
                     r"""month):(?P<value>"[^"]*"|'[^']*'|\[[^\]]*\]|[^\s()"']+)""")
-_DATE_NAMES = ("date", "published", "year", "month")
 _EPOCH = datetime(1, 1, 1)
 
 

@@ -49,9 +49,8 @@ from ..codec.analysis import _POSSESSIVE, _TOKEN, news_analyzer
 from .budget import commit_identity
 from .query import build_parser, parse
 from .suggest_terms import near_terms
-from .suggest_words import DEFAULT_FIELDS, QueryWord, in_typed_case, query_words
+from .suggest_words import QueryWord, in_typed_case, query_words
 
-SPELLING_FIELDS = DEFAULT_FIELDS  # where a word typed without a field is looked up
 MAX_WORD_LENGTH = 40
 MAX_WORDS_CHECKED = 8  # words of one query given a spelling; later ones stay as typed
 MAX_CANDIDATES = 20  # close spellings of one word looked at: the best scored first
