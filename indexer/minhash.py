@@ -95,22 +95,25 @@ def collapse(hits: list[Any], signatures: np.ndarray,
         return []
     keys = band_keys(signatures)
     shared, after_another = _band_mates(keys)
-    looked_at: list[bool] = ((np.count_nonzero(signatures, axis=1) > 0) & after_another).tolist()
-    filed: list[bool] = np.asarray(shared.any(axis=1)).tolist()  # kept: filed by band key
+    looked_at = (np.count_nonzero(signatures, axis=1) > 0) & after_another
+    filed = np.asarray(shared.any(axis=1))  # kept: filed by band key
     first_same = _first_identical(signatures, keys)
     kept_in: dict[int, list[int]] = {}  # band key -> kept hits holding it, best first
-    homes: list[int] = []  # each hit's kept hit (itself when kept)
-    for index in range(len(hits)):
+    homes = np.arange(len(hits))  # each hit's kept hit (itself when kept)
+    # Only hits that share a band with a better one may join it, and only kept hits
+    # sharing a band with a later one are filed: the rest (nearly all) stay as they
+    # are, so the loop visits just these, in rank order, as a loop over all would.
+    for index in np.flatnonzero(looked_at | filed).tolist():
         home = None
         if looked_at[index]:
             same = first_same[index]
-            home = homes[same] if same != index else \
+            home = int(homes[same]) if same != index else \
                 _home(index, keys[index], kept_in, signatures, work)
         if home is None:
-            home = index
             if filed[index]:
                 _file(index, keys, shared, kept_in)
-        homes.append(home)
+        else:
+            homes[index] = home
     return _groups(hits, homes)
 
 
@@ -122,14 +125,15 @@ def _file(index: int, keys: np.ndarray, shared: np.ndarray,
         kept_in.setdefault(key, []).append(index)
 
 
-def _groups(hits: list[Any], homes: list[int]) -> list[tuple[Any, list[Any]]]:
-    groups: dict[int, list[Any]] = {}  # kept hit -> its copies, in rank order
-    for index, home in enumerate(homes):
-        if home == index:
-            groups[index] = []
-        else:
-            groups[home].append(hits[index])
-    return [(hits[kept], copies) for kept, copies in groups.items()]
+def _groups(hits: list[Any], homes: np.ndarray) -> list[tuple[Any, list[Any]]]:
+    """(kept hit, its copies in rank order), kept hits in rank order."""
+    positions = np.arange(len(homes))
+    kept = positions[homes == positions].tolist()
+    copies = positions[homes != positions]
+    groups: dict[int, list[Any]] = {}
+    for copy, home in zip(copies.tolist(), homes[copies].tolist(), strict=True):
+        groups.setdefault(home, []).append(hits[copy])
+    return [(hits[index], groups.get(index, [])) for index in kept]
 
 
 def _first_identical(signatures: np.ndarray, keys: np.ndarray) -> list[int]:
