@@ -31,8 +31,8 @@ as `TEXT(analyzer=StemmingAnalyzer(), stored=True)`, a default `ix.writer()`,
 `add_document` for each article, one commit; queries parsed with
 `MultifieldParser(["title", "body"], schema, group=OrGroup)`. Its build and
 searches run in subprocesses (hidden modes of this script) that never import
-the `indexer` package itself, whose import patches Whoosh
-(indexer/whoosh_fixes.py): that Whoosh is the unmodified one.
+`indexer.whoosh_engine`, whose import patches Whoosh
+(indexer/whoosh_engine/internals.py): that Whoosh is the unmodified one.
 
 Prints the machine line (cores, CPU, RAM, Python), a Markdown table (each
 figure for both engines and, where they compare, a ratio that is > 1 when

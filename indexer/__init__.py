@@ -6,7 +6,7 @@ by `open_engine`. Each engine lives in its own package (`whoosh_engine`, the
 local one) that only `indexer.engines` imports.
 """
 
-from .articles import Article
+from .articles import Article, Warn
 from .config import Config, load_config
 from .engine import LOCK_TIMEOUT, QUIET, Engine, SearchRequest, SyncListener
 from .engines import open_engine
@@ -39,7 +39,7 @@ from .records import (
 )
 
 __all__ = [
-    "Article", "Config", "load_config", "LOCK_TIMEOUT", "QUIET", "Engine", "SearchRequest",
+    "Article", "Warn", "Config", "load_config", "LOCK_TIMEOUT", "QUIET", "Engine", "SearchRequest",
     "SyncListener", "open_engine", "CorpusNotFound", "IndexDamaged", "IndexLocked",
     "IndexNotFound", "IndexWriteFailed", "InvalidSetting", "SeedsearchError", "SettingsMismatch",
     "MAX_PAGE", "MAX_PER_PAGE", "MAX_RESULTS", "NO_FILTERS", "SORTS", "ArticleView", "Copy",

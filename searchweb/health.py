@@ -11,10 +11,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from indexer import Config, SyncReport
+from indexer import Config, SyncReport, Warn
 from indexer.watch import WatcherHealth, follow, one_line
 
-Warn = Callable[[str], None]  # told each warning, one line
 STOPPED = ("stopped", "failed")  # WatcherHealth states in which nothing follows the corpus
 
 

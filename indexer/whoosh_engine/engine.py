@@ -15,6 +15,7 @@ from whoosh.searching import Searcher
 
 from indexer.config import Config
 from indexer.engine import LOCK_TIMEOUT, QUIET, RUN_DEPTH, SearchRequest, SyncListener
+from indexer.hints import commands_named
 from indexer.records import ArticleView, Copy, IndexInfo, SearchResults, SyncReport
 
 from .build.sync import sync
@@ -26,7 +27,6 @@ from .search.ranking import DEFAULT_RANKING, Ranking
 from .search.searching import search
 from .search.similar import similar_to
 from .search.suggest import completions
-from .store.index_settings import recorded_config
 from .store.info import index_info
 from .store.searchers import SearchService
 
@@ -40,34 +40,30 @@ class WhooshEngine:
     default is what `docs/ranking.md` measured best."""
 
     def __init__(self, config: Config, ranking: Ranking = DEFAULT_RANKING) -> None:
-        self._given = recorded_config(config)
         self._ranking = ranking
-        self._service: SearchService | None = None
+        # made now, once: web threads share it (a service made lazily could be made
+        # twice by two first requests at once, and one's searchers never closed)
+        self._service = SearchService(config, ranking)
 
     @property
     def config(self) -> Config:
-        return self._service.config if self._service is not None else self._given
-
-    def _service_now(self) -> SearchService:
-        if self._service is None:
-            self._service = SearchService(self._given, self._ranking)
-        return self._service
+        return self._service.config
 
     @contextmanager
     def _reading(self) -> Iterator[Searcher]:
-        """This thread's searcher on the newest commit; IndexNotFound, SettingsMismatch
-        or IndexDamaged when the index cannot be read. Damage the checks at opening
-        cannot see (bytes changed in place) shows as Whoosh failing to decode a file
-        mid-search: that too is an IndexDamaged."""
-        service = self._service_now()
-        searcher = service.searcher()
-        try:
-            yield searcher
-        except Exception as error:
-            if as_damage(error):
-                raise damaged(service.generation(), "a file could not be read while "
-                                                    f"searching ({describe(error)})") from error
-            raise
+        """This thread's searcher on the newest commit, its generation leased for the
+        verb; IndexNotFound, SettingsMismatch or IndexDamaged when the index cannot be
+        read. Damage the checks at opening cannot see (bytes changed in place) shows
+        as Whoosh failing to decode a file mid-search: that too is an IndexDamaged."""
+        with self._service.leased() as (searcher, generation):
+            try:
+                yield searcher
+            except Exception as error:
+                if as_damage(error):
+                    with commands_named(self.config):
+                        raise damaged(generation, "a file could not be read while "
+                                                  f"searching ({describe(error)})") from error
+                raise
 
     def search(self, request: SearchRequest) -> SearchResults:
         with self._reading() as searcher:
@@ -111,7 +107,7 @@ class WhooshEngine:
             return int(searcher.doc_count())
 
     def last_modified(self) -> float:
-        return float(self._service_now().index().last_modified())
+        return float(self._service.index().last_modified())
 
     def info(self) -> IndexInfo:
         return index_info(self.config)
@@ -123,8 +119,7 @@ class WhooshEngine:
                     lock_timeout=lock_timeout, procs=procs)
 
     def close(self) -> None:
-        if self._service is not None:
-            self._service.close()
+        self._service.close()
 
     def __enter__(self) -> WhooshEngine:
         return self

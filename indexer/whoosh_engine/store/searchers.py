@@ -8,11 +8,13 @@ not used: in 2.7.5 it reuses segment readers with their old deletion lists
 back segments a merge removed. A rebuild publishes a new generation, which is
 noticed here and opened in its place.
 
-A new searcher is opened under a lease on its generation, so a rebuild cannot
-remove the folder while its files are being opened; once open, the searcher
-holds every file it reads (`readers.open_searcher`) and the lease is let go.
-A generation removed between reading `CURRENT` and taking the lease is
-followed to the live one.
+Each use of a searcher (`leased`) holds a lease on its generation, so a
+rebuild cannot remove the folder while the searcher is opened or read: a
+searcher holds every file it opened (`readers.open_searcher`), but Whoosh
+still asks the disk whether a column exists (`has_column`), and a removed
+generation would answer "no" (facets, dates, copies silently gone). Between
+uses nothing is leased, so a finished rebuild removes the old generation at
+once; the next use finds it gone and follows the live one.
 
 A damaged index raises `IndexDamaged` on every request until it is rebuilt:
 nothing that failed to open is kept, so the rebuilt index is picked up at the
@@ -22,6 +24,8 @@ next request without a restart.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from whoosh.index import FileIndex
@@ -31,6 +35,7 @@ from indexer.config import Config
 from indexer.errors import SeedsearchError
 from indexer.hints import commands_named
 
+from ..codec.integrity import damaged
 from ..search.ranking import DEFAULT_RANKING, Ranking
 from .generations import (
     Lease,
@@ -41,13 +46,13 @@ from .generations import (
 from .index_settings import recorded_config
 from .readers import open_searcher
 
-MAX_FOLLOWED = 5  # generations removed under one opening before it gives up
+MAX_FOLLOWED = 5  # generations removed under one request before it gives up
 
 
 class SearchService:
     def __init__(self, config: Config, ranking: Ranking = DEFAULT_RANKING) -> None:
         # a corpus or language not given is the index's own, read again at each new
-        # generation (`index`): views read `config.language` after `searcher()`
+        # generation (`index`): the engine reads `config.language` for each search
         self.config = recorded_config(config)
         self._ranking = ranking
         self._lock = threading.Lock()
@@ -76,13 +81,30 @@ class SearchService:
                     self._index, self._generation = index, lease.generation
                 return self._index
 
-    def generation(self) -> Path:
-        """The generation folder opened last (where a damaged file is)."""
-        return self._generation or self.config.index
+    @contextmanager
+    def leased(self) -> Iterator[tuple[Searcher, Path]]:
+        """This thread's searcher on the latest commit, and its generation folder,
+        leased until the block ends. A generation removed before the lease was taken
+        (a rebuild) is followed to the live one, at most MAX_FOLLOWED times in a row."""
+        for _ in range(MAX_FOLLOWED):
+            index = self.index()
+            folder = Path(index.storage.folder)
+            lease = Lease.take(folder)
+            if lease is None:
+                self._forget(index)
+                continue
+            try:
+                searcher = self._searcher_on(index)
+                yield searcher, folder
+            finally:
+                lease.release()
+            return
+        with commands_named(self.config):
+            raise damaged(self.config.index, f"{MAX_FOLLOWED} generations were removed as "
+                                             "they were opened")
 
-    def searcher(self) -> Searcher:
-        """This thread's searcher, moved to the latest commit."""
-        index = self.index()
+    def _searcher_on(self, index: FileIndex) -> Searcher:
+        """This thread's searcher on `index`, opened anew after a commit."""
         thread = threading.get_ident()
         with self._lock:
             held = self._searchers.pop(thread, None)
@@ -91,25 +113,10 @@ class SearchService:
         else:
             if held is not None:
                 held[1].close()
-            index, searcher = self._open_leased(index)
+            searcher = self._open(index)
         with self._lock:
             self._searchers[thread] = (index, searcher)
         return searcher
-
-    def _open_leased(self, index: FileIndex) -> tuple[FileIndex, Searcher]:
-        """A searcher opened while its generation is leased; a generation removed
-        before the lease was taken (a rebuild) is replaced by the live one, at most
-        MAX_FOLLOWED times in a row (then opening fails, and says why)."""
-        for _ in range(MAX_FOLLOWED):
-            lease = Lease.take(Path(index.storage.folder))
-            if lease is not None:
-                try:
-                    return index, self._open(index)
-                finally:
-                    lease.release()
-            self._forget(index)
-            index = self.index()
-        return index, self._open(index)
 
     def _open(self, index: FileIndex) -> Searcher:
         """A checked searcher on `index`; on failure the index is dropped too, so the
