@@ -276,17 +276,46 @@ def _record_matched_terms(results: Results, searcher: Searcher,
                           matched: dict[tuple[str, str], list[np.ndarray]],
                           top_ids: np.ndarray) -> None:
     """Which terms each top document matched, as Whoosh's `terms=True` records it
-    (snippets highlight those terms only)."""
+    (snippets highlight those terms only). `termdocs` is filled now (numpy per
+    term); `docterms` per document only when a hit asks, since thousands of
+    candidates are ranked for folding and only a page of them is shown."""
     schema = searcher.schema
-    docterms: dict[int, list[tuple[str, bytes]]] = {}
     termdocs: dict[tuple[str, bytes], list[int]] = {}
+    found: dict[tuple[str, bytes], np.ndarray] = {}
     for (field, text), parts in matched.items():
         term = (field, schema[field].to_bytes(text))
         ids = np.concatenate(parts)  # ascending: segments come in docnum order
         where = np.minimum(np.searchsorted(ids, top_ids), len(ids) - 1)
         hits = top_ids[ids[where] == top_ids]
+        found[term] = np.sort(hits)
         termdocs[term] = hits.tolist()
-        for docnum in termdocs[term]:
-            docterms.setdefault(docnum, []).append(term)
-    results.docterms = docterms
+    results.docterms = _DocTerms(found)
     results.termdocs = termdocs
+
+
+class _DocTerms(dict[int, list[tuple[str, bytes]]]):
+    """Whoosh's `Results.docterms` (read by `Hit.matched_terms` through `get`): a
+    document's terms are looked up (a binary search per term) when first asked;
+    a document that matched none is not a key, as in Whoosh's."""
+
+    def __init__(self, found: dict[tuple[str, bytes], np.ndarray]) -> None:
+        super().__init__()
+        self._found = found
+
+    def __missing__(self, docnum: int) -> list[tuple[str, bytes]]:
+        terms = [term for term, ids in self._found.items() if _holds(ids, docnum)]
+        if not terms:
+            raise KeyError(docnum)
+        self[docnum] = terms
+        return terms
+
+    def get(self, docnum: int, default: Any = None) -> Any:
+        try:
+            return self[docnum]
+        except KeyError:
+            return default
+
+
+def _holds(ordered: np.ndarray, value: int) -> bool:
+    where = int(np.searchsorted(ordered, value))
+    return where < len(ordered) and int(ordered[where]) == value
