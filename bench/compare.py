@@ -205,7 +205,8 @@ def latencies(run_one: Callable[[str], object], queries: list[str], prefix: str 
 
 def measure_seedsearch(corpus: Path, index: Path, mb: float, queries: list[str]) -> Figures:
     from indexer import Config
-    from indexer.whoosh_engine import open_index, open_searcher, search
+    from indexer.whoosh_engine import open_index, open_searcher
+    from indexer.whoosh_engine.search.searching import search
 
     seconds, rss_mb = run_measured([sys.executable, "-m", "indexer", "index", "--corpus",
                                     str(corpus), "--index", str(index), "-q"])

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from indexer import Config
 from indexer.records import SearchResults
-from indexer.whoosh_engine import search, sync
+from indexer.whoosh_engine import sync
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.readers import reading
 
 from . import print_figures

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from indexer import Config
-from indexer.whoosh_engine import open_index, open_searcher, search, sync
+from indexer.whoosh_engine import open_index, open_searcher, sync
+from indexer.whoosh_engine.search.searching import search
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ import pytest
 from indexer import Config
 from indexer.cli import cli
 from indexer.minhash import SAME_STORY, signature, similarity
-from indexer.whoosh_engine import search, sync
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.duplicates import copies_of
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.similar import similar
 from indexer.whoosh_engine.store.readers import reading
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 from indexer import Config, SearchRequest, open_engine
-from indexer.whoosh_engine import WhooshEngine, search, sync
+from indexer.whoosh_engine import WhooshEngine, sync
+from indexer.whoosh_engine.search.searching import search
 
 
 def facts(results) -> tuple:

@@ -12,11 +12,11 @@ import pytest
 from indexer import Config
 from indexer.cli import cli
 from indexer.records import Filters
-from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.duplicates import copies_of
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.query_filters import filters_apart
 from indexer.whoosh_engine.search.scoring import top_results
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.similar import similar
 from indexer.whoosh_engine.search.suggest import completions
 from indexer.whoosh_engine.store.readers import reading

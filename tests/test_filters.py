@@ -15,12 +15,13 @@ from whoosh import query as wq
 
 from indexer import Config
 from indexer.records import NO_FILTERS, Filters
-from indexer.whoosh_engine import search, sync
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search.explain import MAX_LISTED, MAX_VALUE_CHARS, why_empty
 from indexer.whoosh_engine.search.facets import MAX_LISTED_VALUES, corpus_counts
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.query_filters import filters_apart
 from indexer.whoosh_engine.search.scoring import top_results
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import indexed_jsonl, scraped_article, write

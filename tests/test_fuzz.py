@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from indexer.cli import cli
 from indexer.query_text import MAX_QUERY_LENGTH, MAX_QUERY_WORDS
-from indexer.whoosh_engine import open_index, open_searcher, search
+from indexer.whoosh_engine import open_index, open_searcher
+from indexer.whoosh_engine.search.searching import search
 
 SYNTAX = ['"', "(", ")", "AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "-", "+", "*", "a*", "*a*",
           "g*d*w*r*", "?", "~", "harbour~", "harbour~999999", "^", "^-1", "harbour^1e308", ":",

@@ -10,7 +10,8 @@ import sys
 import threading
 
 from indexer.cli import cli
-from indexer.whoosh_engine import open_searcher, search, sync
+from indexer.whoosh_engine import open_searcher, sync
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.generations import (
     CURRENT,
     create_generation,

@@ -19,9 +19,8 @@ import pytest
 from indexer import Config, InvalidSetting
 from indexer.cli import cli
 from indexer.records import MAX_RESULTS, Filters, SearchResults
-from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search import explain, searching
-from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES
+from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, search
 from indexer.whoosh_engine.search.similar import similar_to
 from indexer.whoosh_engine.store.readers import reading
 

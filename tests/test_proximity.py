@@ -9,9 +9,9 @@ from dataclasses import replace
 import pytest
 from whoosh import query as wq
 
-from indexer.whoosh_engine import search
 from indexer.whoosh_engine.search.proximity import PairQuery
 from indexer.whoosh_engine.search.ranking import DEFAULT_RANKING
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.store.readers import reading
 
 from .helpers import indexed_jsonl

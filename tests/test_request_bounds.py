@@ -15,14 +15,19 @@ import pytest
 
 from indexer import Config, InvalidSetting
 from indexer.minhash import BANDS, BUCKET_CHECKS, HASHES, MAX_COPIES, SAME_STORY, collapse
-from indexer.whoosh_engine import search, sync
+from indexer.whoosh_engine import sync
 from indexer.whoosh_engine.search import suggest as spelling
 from indexer.whoosh_engine.search import suggest_terms
 from indexer.whoosh_engine.search.documents import MARK_CHARS, article_at
 from indexer.whoosh_engine.search.duplicates import copies_of, signatures_of
 from indexer.whoosh_engine.search.query import build_parser, parse
 from indexer.whoosh_engine.search.scoring import top_results
-from indexer.whoosh_engine.search.searching import FOLD_CANDIDATES, LISTED_COPIES, MAX_RESULTS
+from indexer.whoosh_engine.search.searching import (
+    FOLD_CANDIDATES,
+    LISTED_COPIES,
+    MAX_RESULTS,
+    search,
+)
 from indexer.whoosh_engine.search.similar import KEY_TERM_CHARS, key_text, similar_to
 from indexer.whoosh_engine.search.snippets import SNIPPET_SCAN_CHARS
 from indexer.whoosh_engine.search.suggest import (

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from indexer import Config, InvalidSetting
-from indexer.whoosh_engine import open_index, open_searcher, search
+from indexer.whoosh_engine import open_index, open_searcher
+from indexer.whoosh_engine.search.searching import search
 
 from .helpers import SEED_ID, indexed_jsonl
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexer import Config
-from indexer.whoosh_engine import open_index, open_searcher, search
+from indexer.whoosh_engine import open_index, open_searcher
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS
 
 from .helpers import indexed_jsonl

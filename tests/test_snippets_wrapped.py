@@ -13,7 +13,8 @@ import pytest
 
 from indexer import Config
 from indexer.snippets_text import passage_around
-from indexer.whoosh_engine import open_index, open_searcher, search
+from indexer.whoosh_engine import open_index, open_searcher
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.snippets import SNIPPET_CHARS, SNIPPET_WINDOW_CHARS
 
 from .helpers import CORPORA, indexed_jsonl, needs_shared

@@ -7,8 +7,9 @@ import pytest
 
 from indexer import Config
 from indexer.suggest_scoring import typo_cost
-from indexer.whoosh_engine import open_index, open_searcher, search, sync
+from indexer.whoosh_engine import open_index, open_searcher, sync
 from indexer.whoosh_engine.codec.analysis import news_analyzer
+from indexer.whoosh_engine.search.searching import search
 from indexer.whoosh_engine.search.suggest import (
     RARE_DOCUMENTS,
     completions,
