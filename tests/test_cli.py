@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import subprocess
@@ -12,7 +11,6 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-import indexer
 from indexer import Config, SearchRequest, open_engine
 from indexer.cli import cli
 from indexer.records import human_size
@@ -356,39 +354,3 @@ def test_quiet_prints_the_summary_only(runner, corpus_of_five):
     assert len(lines) == 1 and lines[0].startswith("Built ")
     again = index_lines(runner, corpus_of_five, "-q")
     assert len(again) == 1 and again[0].startswith("Updated ")
-
-
-# ------------------------------------------------------------------ the engine seam
-
-FRONT_ENDS = ("cli", "watch", "evaluation", "terminal", "progress", "hints")
-# what they may use of the library besides its public API (`indexer.__all__`): the
-# seam, the records, settings and errors, each other, and the corpus's file filters
-SEAM = {"engine", "engines", "records", "config", "errors", "terminal", "progress", "hints",
-        "sources", "evaluation", "watch"}
-
-
-def imported_modules(module: str) -> set[str]:
-    """Every module `indexer/<module>.py` imports, written absolute (`from .x import y`
-    as `indexer.x`, `from . import y` as `indexer.y`), at any depth of the file."""
-    tree = ast.parse((ROOT / "indexer" / f"{module}.py").read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = "indexer" if node.level else ""
-            parent = ".".join(part for part in (base, node.module or "") if part)
-            found.add(parent)
-            found |= {f"{parent}.{alias.name}" for alias in node.names}
-    return found
-
-
-@pytest.mark.parametrize("module", FRONT_ENDS)
-def test_the_terminal_front_ends_reach_the_engine_only_through_the_seam(module):
-    engine_specific = {name for name in imported_modules(module)
-                       if name.split(".")[0] == "whoosh"
-                       or name.split(".")[:2] == ["indexer", "whoosh_engine"]}
-    assert not engine_specific
-    library = {name.split(".")[1] for name in imported_modules(module)
-               if name.startswith("indexer.")}
-    assert library <= SEAM | set(indexer.__all__)
