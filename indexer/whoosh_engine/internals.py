@@ -274,15 +274,12 @@ def _cached_reader(self: Any, fieldname: str, column: Any) -> Any:
     without a length column (ids, hashes) it asks the filesystem whether the
     file exists again for every posting of every commit (`add_postings` calls
     `doc_field_length` per posting): 426,000 `stat` calls for 2,225 articles.
-    Relies on Whoosh 2.7.5 keeping the cache in `_readers` and opened column files
-    in `_colfiles`.
+    Relies on Whoosh 2.7.5 keeping the cache in `_readers`. `has_column` asks the
+    disk: engine verbs hold their generation's lease, so it cannot vanish meanwhile.
     """
     reader = self._readers.get(fieldname, _MISSING)
     if reader is _MISSING:
-        # a column file opened already (`open_searcher`) is there even when a rebuild
-        # has removed its generation since: `has_column` would ask the disk
-        present = fieldname in self._colfiles or self.has_column(fieldname)
-        reader = self.column_reader(fieldname, column) if present else None
+        reader = self.column_reader(fieldname, column) if self.has_column(fieldname) else None
         self._readers[fieldname] = reader
     return reader
 
