@@ -56,23 +56,21 @@ def settings_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     Not given (None), the corpus and language are the index's own (what it records),
     else the defaults; hints in errors name the commands for these settings."""
-
-    @wraps(command)
-    def with_config(**kwargs: Any) -> Any:
-        with _engine_for(_given_settings(kwargs)) as engine:
-            return command(config=engine.config, **kwargs)
-
-    return _with_setting_options(with_config)
+    return _opening_engine(command, lambda engine: {"config": engine.config})
 
 
 def engine_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The settings options, as `settings_options`; the command gets `engine`, the
     engine they name over their index, closed when the command ends."""
+    return _opening_engine(command, lambda engine: {"engine": engine})
 
+
+def _opening_engine(command: Callable[..., Any],
+                    given: Callable[[Engine], dict[str, Any]]) -> Callable[..., Any]:
     @wraps(command)
     def with_engine(**kwargs: Any) -> Any:
         with _engine_for(_given_settings(kwargs)) as engine:
-            return command(engine=engine, **kwargs)
+            return command(**given(engine), **kwargs)
 
     return _with_setting_options(with_engine)
 

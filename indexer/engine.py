@@ -13,7 +13,7 @@ keeps whatever it needs per thread behind these verbs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol
 
@@ -57,7 +57,7 @@ class SyncListener:
 
     warn: Callable[[str], None] = _nobody
     progress: Callable[[int, int], None] | None = None
-    stage: Callable[[str], None] = field(default=_nobody)
+    stage: Callable[[str], None] = _nobody
 
 
 QUIET = SyncListener()
