@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from indexer import Config, SearchRequest, open_engine
+import pytest
+
+from indexer import Config, IndexDamaged, SearchRequest, open_engine
 from indexer.whoosh_engine import WhooshEngine, sync
 from indexer.whoosh_engine.search.searching import search
+from indexer.whoosh_engine.store import searchers
 
 
 def facts(results) -> tuple:
@@ -50,3 +54,24 @@ def test_threads_share_one_engine_and_each_gets_its_own_searcher(seed_config: Co
     assert len(held) == 8 and len({id(searcher) for _, searcher in held}) == 8
     engine.close()
     assert not engine._service._searchers
+
+
+def test_generations_vanishing_under_every_opening_fail_after_a_bounded_number(
+        seed_config: Config, monkeypatch):
+    """A generation removed before its lease is taken is followed to the live one, at
+    most MAX_FOLLOWED times; then the request fails, saying why, instead of looping."""
+    tries: list[Path] = []
+
+    class Gone:
+        """The lease searchers take: the generation is always gone by then."""
+
+        @staticmethod
+        def take(generation: Path) -> None:
+            tries.append(generation)
+
+    monkeypatch.setattr(searchers, "Lease", Gone)
+    engine = WhooshEngine(seed_config)
+    with pytest.raises(IndexDamaged, match="generations were removed as they were opened"):
+        engine.search(SearchRequest("mexico"))
+    assert len(tries) == searchers.MAX_FOLLOWED
+    engine.close()
